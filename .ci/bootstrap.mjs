@@ -53,6 +53,7 @@ function test() {
   must('type-checking', 'npx', ['--no-install', 'turbo', 'run', 'typecheck', '--output-logs=errors-only'], {
     env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
   });
+  must('type-checking test suites', 'npx', ['--no-install', 'tsc', '-p', 'test/tsconfig.json']);
   must('linting package boundaries', 'node', ['.ci/check-boundaries.mjs']);
   const out = join(mkdtempSync(join(tmpdir(), 'paceline-test-')), 'vitest.json');
   say('running every test suite (vitest)...');

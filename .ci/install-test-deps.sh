@@ -8,6 +8,15 @@ packages=(
   pacemaker-cli-utils   # crm_simulate, crm_verify, cibadmin, crm_diff: the Pacemaker 2.1.5 oracle
   resource-agents       # ocf-tester and the real ocf:heartbeat agents
   iproute2              # ip netns, for namespace suites
+  libxml2-utils         # xmllint: agents' meta-data checked against the OCF schema
+  apache2 nginx         # the httpd agent against both servers
+  mariadb-server        # the mysql agent (a private datadir per test, never the system one)
+  curl                  # the httpd agent's status URL check
+  iputils-arping        # IPaddr's gratuitous ARP
+  e2fsprogs util-linux  # Filesystem agent: ext4 on a loop device
+  openssh-client        # fence_ssh
+  procps psmisc         # process inspection in agent suites
+  shellcheck            # static check of every shell agent
 )
 
 missing=()
@@ -24,6 +33,11 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 fi
 echo "test deps: installing ${missing[*]} (apt-get; this takes a minute or two)"
 export DEBIAN_FRONTEND=noninteractive
+# Installing apache2, nginx or mariadb-server would start them (port 80 twice, a system mysqld);
+# the suites start their own private instances, so keep the packages' services from starting.
+policy=/usr/sbin/policy-rc.d
+had_policy=0; [ -e "$policy" ] && had_policy=1
+if [ $had_policy = 0 ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; trap 'rm -f "$policy"' EXIT; fi
 # Several processes may share this machine's dpkg lock: wait for it rather than fail.
 flock /tmp/apt.lock apt-get update -qq
 flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/paceline-apt.log 2>&1 \
