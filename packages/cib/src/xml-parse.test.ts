@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { element, parseXml, parseXmlReference, writeElement, writeXml, XmlSyntaxError } from './xml.js';
+import type { XmlElement } from './xml.js';
+
+function syntaxError(text: string): XmlSyntaxError {
+  try {
+    parseXml(text);
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) return e;
+    throw e;
+  }
+  throw new Error(`parsed without error: ${text}`);
+}
+
+describe('parseXml fast path', () => {
+  // Values Pacemaker (libxml2) writes with references must read back as the characters they stand for.
+  it('decodes predefined entities and character references in attributes and text', () => {
+    const doc = parseXml('<a x="&lt;&gt;&amp;&quot;&apos;" y="1&#10;2&#x9;3&#233;" z="&amp;lt;">t&#65;&amp;&lt;u</a>');
+    expect(doc.root.attrs).toEqual({ x: `<>&"'`, y: '1\n2\t3é', z: '&lt;' });
+    expect(doc.root.children).toEqual([{ kind: 'text', text: 'tA&<u' }]);
+  });
+
+  // XML attribute-value normalization: literal tabs and line ends are spaces; whitespace at the ends stays.
+  it('normalizes literal whitespace in attribute values and keeps leading/trailing spaces', () => {
+    const doc = parseXml('<a x="a\nb\tc\r\nd" y=" state "/>');
+    expect(doc.root.attrs).toEqual({ x: 'a b c d', y: ' state ' });
+  });
+
+  // Comments, CDATA, declarations and single-quoted attributes are all part of real CIB files.
+  it('reads comments, CDATA, declarations and single quotes', () => {
+    const doc = parseXml("<?xml version='1.0'?>\n<!-- head -->\n<a q='say \"hi\"'><!--in--><![CDATA[<raw> & ]]></a>\n<!-- tail -->\n");
+    expect(doc.before).toEqual([{ kind: 'comment', text: ' head ' }]);
+    expect(doc.after).toEqual([{ kind: 'comment', text: ' tail ' }]);
+    expect(doc.root.attrs['q']).toBe('say "hi"');
+    expect(doc.root.children).toEqual([
+      { kind: 'comment', text: 'in' },
+      { kind: 'text', text: '<raw> & ' },
+    ]);
+  });
+
+  // A document type declaration is left to fast-xml-parser rather than misread.
+  it('falls back to fast-xml-parser for a DOCTYPE', () => {
+    const doc = parseXml('<!DOCTYPE cib><cib a="1"><x/></cib>');
+    expect(doc.root.name).toBe('cib');
+    expect(doc.root.children.length).toBe(1);
+  });
+
+  // On ordinary CIB text both parsers build the same tree (the corpus test checks all 799 files).
+  it('builds the same tree as fast-xml-parser', () => {
+    const text = '<cib epoch="1"><configuration><nodes><node id="1" uname="n1"/></nodes><!--c--></configuration><status/></cib>';
+    expect(parseXml(text)).toEqual(parseXmlReference(text));
+  });
+});
+
+describe('parseXml errors', () => {
+  // Malformed input is rejected with a position, whatever the kind of mistake.
+  it.each([
+    ['mismatched end tag', '<cib>\n  <configuration>\n</cib>'],
+    ['unclosed document', '<cib><configuration>'],
+    ['unterminated attribute', '<cib a="1><x/></cib>'],
+    ['duplicate attribute', '<cib a="1" a="2"/>'],
+    ['"<" in an attribute value', '<cib a="<"/>'],
+    ['attribute without value', '<cib a/>'],
+    ['two root elements', '<a/><b/>'],
+    ['text outside the root', 'hello <a/>'],
+    ['empty document', ''],
+    ['stray end tag', '</a>'],
+    ['unknown entity', '<a x="&bogus;"/>'],
+    ['bare ampersand', '<a x="a & b"/>'],
+  ])('%s', (_what, text) => {
+    const err = syntaxError(text);
+    expect(err.code).toBe('xml-syntax');
+    expect(err.line).toBeGreaterThanOrEqual(1);
+    expect(err.column).toBeGreaterThanOrEqual(1);
+  });
+
+  // The line and column point at the problem, so users can find it in a large file.
+  it('points at the mismatched tag', () => {
+    const err = syntaxError('<cib>\n  <configuration>\n  </cib>');
+    expect(err.line).toBe(3);
+  });
+});
+
+describe('writeXml', () => {
+  // Special characters survive write + parse, including newlines in attribute values.
+  it('escapes what needs escaping and reads it back unchanged', () => {
+    const el = element('a', { x: 'a<b>&"c\'\n\t\rd', y: 'plain' }, [{ kind: 'text', text: 'x < y & z' }]);
+    const text = writeElement(el);
+    expect(text).toContain('x="a&lt;b&gt;&amp;&quot;c\'&#10;&#9;&#13;d"');
+    expect(parseXml(text).root).toEqual(el);
+  });
+
+  // Unchanged parsed elements are written from their source text; changed copies from their attributes.
+  it('writes an edited copy from its attributes, not from the cached source text', () => {
+    const doc = parseXml('<cib a="1"><x b="2"/></cib>');
+    const x = doc.root.children[0] as XmlElement;
+    const edited: XmlElement = { ...doc.root, attrs: { ...doc.root.attrs, a: '9' }, children: [{ ...x, attrs: { b: '3', c: '4' } }] };
+    expect(writeXml({ ...doc, root: edited })).toBe('<cib a="9">\n  <x b="3" c="4"/>\n</cib>\n');
+    expect(writeXml(doc)).toBe('<cib a="1">\n  <x b="2"/>\n</cib>\n');
+  });
+
+  // Source text in a non-canonical layout is re-written in the writer's layout.
+  it('normalizes layout: quotes, spacing and empty elements', () => {
+    const doc = parseXml("<cib   a = '1'  b=\"x&amp;y\" ><x></x><y  /></cib>");
+    expect(writeXml(doc)).toBe('<cib a="1" b="x&amp;y">\n  <x/>\n  <y/>\n</cib>\n');
+    expect(writeXml(doc, { indentSpaces: 0 })).toBe('<cib a="1" b="x&amp;y"><x/><y/></cib>');
+  });
+});
