@@ -505,10 +505,12 @@ function readBundle(r: Reader, el: XmlElement): Bundle {
     for (const c of s.children) {
       if (c.kind !== 'element') continue;
       if (c.name === 'storage-mapping') storage.push(readStorageMapping(c));
+      else rest.push(c);
     }
   }
-  const networkEl = byName.get('network')?.[0];
-  const primitiveEl = byName.get('primitive')?.[0];
+  const [networkEl, ...extraNetworks] = byName.get('network') ?? [];
+  const [primitiveEl, ...extraPrimitives] = byName.get('primitive') ?? [];
+  rest.push(...extraNetworks, ...extraPrimitives);
   return {
     kind: 'bundle',
     ...readCommon(r, el, byName, rest),
