@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseXml, readCib, validateCib } from '@paceline/cib';
+import { parseXml, readCib, validateCib, type Resource } from '@paceline/cib';
 import { missing, repoRoot } from '../support/env.js';
 
 const dir = join(repoRoot, 'cib-examples');
@@ -24,12 +24,13 @@ describe('cib-examples', () => {
       expect(errors).toEqual([]);
       const cib = readCib(doc);
       const agents = new Set<string>();
-      const visit = (r: (typeof cib.configuration.resources.resources)[number]): void => {
+      const visit = (r: Resource): void => {
         if (r.kind === 'primitive') agents.add(`${r.class}:${r.provider ?? ''}:${r.type}`);
         else if (r.kind === 'group') r.children.forEach(visit);
         else if ((r.kind === 'clone' || r.kind === 'master') && r.child) visit(r.child);
       };
-      cib.configuration.resources.resources.forEach(visit);
+      expect(cib.configuration?.resources?.resources.length).toBeGreaterThan(0);
+      cib.configuration?.resources?.resources.forEach(visit);
       for (const a of agents) expect(a).toMatch(/^(ocf:paceline:|stonith::fence_)/);
     });
   }
