@@ -1,0 +1,132 @@
+/**
+ * Resource definition changes (pcmk__handle_rsc_config_changes, pcmk__check_action_config): the
+ * digests recorded in the history of active resources are compared with the configuration; a
+ * changed definition forces a restart ("due to resource definition change") or, when the agent
+ * supports it, a reload.
+ */
+import { computeDigests } from './digest.js';
+import type { Unpacked } from './unpack.js';
+import type { HistoryOp, WNode, WRsc } from './work.js';
+import { nodeAvailable, primitivesOf } from './work.js';
+import { parseIntervalMs } from './util.js';
+
+export interface ConfigChange {
+  /** A required start ("due to resource definition change"). */
+  readonly restart: boolean;
+  /** A reload-agent. */
+  readonly reload: boolean;
+  /** A required stop without a reason (agent changed, or reload of a pending start). */
+  readonly stop: boolean;
+}
+
+/** calculate_active_ops: index of the last start-like and the last successful stop. */
+function activeIndexes(ops: readonly HistoryOp[]): { start: number; stop: number } {
+  let start = -1;
+  let stop = -1;
+  let impliedMonitor = -1;
+  let impliedClone = -1;
+  ops.forEach((op, i) => {
+    if (op.task === 'stop' && op.status === 0) stop = i;
+    else if (op.task === 'start' || op.task === 'migrate_from') start = i;
+    else if (impliedMonitor <= stop && op.task === 'monitor') {
+      if (op.rc === 0 || op.rc === 8) impliedMonitor = i;
+    } else if (op.task === 'promote' || op.task === 'demote') impliedClone = i;
+  });
+  if (start === -1) {
+    if (impliedClone !== -1) start = impliedClone;
+    else if (impliedMonitor !== -1) start = impliedMonitor;
+  }
+  return { start, stop };
+}
+
+function opDefaultsTimeoutMs(u: Unpacked): number | undefined {
+  const v = u.opDefaults.get('timeout');
+  return v === undefined ? undefined : parseIntervalMs(v);
+}
+
+export function configChanges(u: Unpacked): Map<WRsc, ConfigChange> {
+  const out = new Map<WRsc, ConfigChange>();
+  for (const node of u.nodes) {
+    if (!node.maintenance && !nodeAvailable(node)) continue;
+    for (const top of u.resources) {
+      for (const r of primitivesOf(top)) {
+        // Generated guest connections have no configuration of their own to compare.
+        if (r.orphan || !r.def || !r.runningOn.includes(node)) continue;
+        const ops = r.history.get(node.name);
+        if (!ops) continue;
+        const c = checkHistory(u, r, node, ops);
+        if (c) {
+          const prev = out.get(r);
+          out.set(r, {
+            restart: c.restart || (prev?.restart ?? false),
+            reload: c.reload || (prev?.reload ?? false),
+            stop: c.stop || (prev?.stop ?? false),
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function checkHistory(u: Unpacked, r: WRsc, node: WNode, ops: readonly HistoryOp[]): ConfigChange | undefined {
+  const agentStop = agentChanged(r, node);
+  const { start, stop } = activeIndexes(ops);
+  if (start < stop) return undefined;
+  let restart = false;
+  let reload = false;
+  let pendingStop = false;
+  ops.forEach((op, i) => {
+    if (i < start) return;
+    if (op.intervalMs > 0 && (r.meta.get('maintenance') === 'true' || node.maintenance)) return;
+    if (!(op.intervalMs > 0 || ['monitor', 'start', 'promote', 'migrate_from'].includes(op.task))) return;
+    if (op.intervalMs > 0 && !configured(r, op.task, op.intervalMs)) return;
+    const task = op.intervalMs === 0 && ['monitor', 'migrate_from', 'promote'].includes(op.task) ? 'start' : op.task;
+    const rc = digestCompare(u, r, node, task, op);
+    if (rc === 'restart') {
+      if (op.intervalMs === 0) restart = true;
+    } else if (rc === 'all' || rc === 'unknown') {
+      if (op.intervalMs > 0) return;
+      if (op.xml.opRestartDigest !== undefined) {
+        if (r.managed && !r.failed) {
+          if (r.startPending || agentStop) pendingStop = true;
+          else reload = true;
+        }
+      } else restart = true;
+    }
+  });
+  const stopNeeded = agentStop || pendingStop;
+  return restart || reload || stopNeeded ? { restart, reload, stop: stopNeeded } : undefined;
+}
+
+/** pcmk__rsc_agent_changed: the history was recorded for another class, provider or type. */
+function agentChanged(r: WRsc, node: WNode): boolean {
+  const old = r.historyAgent.get(node.name);
+  if (!old || !r.def) return false;
+  const t = r.def.templateRef;
+  const cur = { class: r.def.class ?? t?.class, provider: r.def.provider ?? t?.provider, type: r.def.type ?? t?.type };
+  return cur.class !== old.class || cur.provider !== old.provider || cur.type !== old.type;
+}
+
+function configured(r: WRsc, task: string, intervalMs: number): boolean {
+  const ops = [...(r.def?.ops ?? []), ...(r.def?.templateRef?.ops ?? [])];
+  return ops.some((o0) => {
+    const o = o0.ref ?? o0;
+    return o.name === task && parseIntervalMs(o.interval) === intervalMs;
+  });
+}
+
+function digestCompare(u: Unpacked, r: WRsc, node: WNode, task: string, op: HistoryOp): 'match' | 'restart' | 'all' | 'unknown' {
+  const recordedAll = op.xml.opDigest;
+  const recordedRestart = op.xml.opRestartDigest;
+  const secureList = op.xml.opSecureDigest !== undefined ? (op.xml.opSecureParams ?? '') : undefined;
+  const d = computeDigests(r, node, task, op.intervalMs, u.nowSec, opDefaultsTimeoutMs(u), op.xml.opForceRestart, recordedRestart !== undefined, secureList, op.xml.crmFeatureSet);
+  let rc: 'match' | 'restart' | 'all' | 'unknown';
+  if (recordedRestart !== undefined && d.restart !== undefined && d.restart !== recordedRestart) rc = 'restart';
+  else if (recordedAll === undefined) rc = 'unknown';
+  else if (recordedAll !== d.all) rc = op.intervalMs === 0 && d.hasExtra ? 'restart' : 'all';
+  else rc = 'match';
+  // crm_simulate works on sanitized CIBs: a change of private parameters only is ignored.
+  if (rc !== 'match' && op.xml.opSecureDigest !== undefined && d.secure === op.xml.opSecureDigest) return 'match';
+  return rc;
+}

@@ -1,0 +1,300 @@
+/**
+ * Edits of a CIB's status section the way crm_simulate makes them (pcmk_injections.c): node state
+ * changes, resource history entries, fail counts. Used for `-u/-d/-f/-i` before scheduling and for
+ * recording the results of the simulated transition (`-S`) before "Revised Cluster Status".
+ *
+ * Works on a private mutable copy of the XML tree (`StatusEditor.root`), which is a valid
+ * `XmlElement` for `readCib`. The input tree is never touched. One editor per simulation run.
+ */
+import type { XmlElement, XmlNode } from '@paceline/cib';
+
+/** A mutable element with the same shape as `XmlElement`. */
+interface MutElement {
+  kind: 'element';
+  name: string;
+  attrs: Record<string, string>;
+  children: Array<MutElement | XmlNode>;
+}
+
+function copyElement(el: XmlElement): MutElement {
+  return {
+    kind: 'element',
+    name: el.name,
+    attrs: { ...el.attrs },
+    children: el.children.map((c) => (c.kind === 'element' ? copyElement(c) : c)),
+  };
+}
+
+function childElement(el: MutElement, name: string, pred?: (c: MutElement) => boolean): MutElement | undefined {
+  for (const c of el.children) if (c.kind === 'element' && c.name === name && (!pred || pred(c as MutElement))) return c as MutElement;
+  return undefined;
+}
+
+function ensureChild(el: MutElement, name: string, attrs: Record<string, string> = {}): MutElement {
+  const found = childElement(el, name);
+  if (found) return found;
+  const created: MutElement = { kind: 'element', name, attrs, children: [] };
+  el.children.push(created);
+  return created;
+}
+
+function removeChildren(el: MutElement, name: string): void {
+  el.children = el.children.filter((c) => !(c.kind === 'element' && c.name === name));
+}
+
+/** Agent identity for a new `lrm_resource`. */
+export interface AgentIdentity {
+  readonly class: string | undefined;
+  readonly provider: string | undefined;
+  readonly type: string | undefined;
+}
+
+/** One operation result to record (pcmk__create_history_xml). */
+export interface OpResult {
+  /** The id the history is kept under (the configured id for anonymous clone instances). */
+  readonly rscId: string;
+  readonly task: string;
+  readonly intervalMs: number;
+  readonly rc: number;
+  /** What the scheduler expected (7 for most probes): an rc other than this is a failure. */
+  readonly targetRc: number;
+  readonly nowSec: number;
+  /** For notify: the notify key Pacemaker records it under. */
+  readonly opKey?: string;
+  readonly migrateSource?: string;
+  readonly migrateTarget?: string;
+  /** op-digest of the parameters the action ran with. */
+  readonly opDigest?: string;
+}
+
+export class StatusEditor {
+  readonly root: MutElement;
+
+  constructor(cibRoot: XmlElement) {
+    this.root = copyElement(cibRoot);
+    ensureChild(this.root, 'status');
+  }
+
+  private get status(): MutElement {
+    return ensureChild(this.root, 'status');
+  }
+
+  /** The `<cib>` attribute have-quorum (crm_simulate -q). */
+  setQuorum(value: string): void {
+    this.root.attrs['have-quorum'] = value;
+  }
+
+  /** node_state of `uname`, created (id = the configured node id, else the name) when absent. */
+  nodeState(uname: string): MutElement {
+    const found = childElement(this.status, 'node_state', (c) => c.attrs.uname === uname);
+    if (found) return found;
+    const created: MutElement = { kind: 'element', name: 'node_state', attrs: { id: this.nodeIdOf(uname), uname }, children: [] };
+    this.status.children.push(created);
+    return created;
+  }
+
+  private nodeIdOf(uname: string): string {
+    const config = childElement(this.root, 'configuration');
+    const nodes = config ? childElement(config, 'nodes') : undefined;
+    const node = nodes ? childElement(nodes, 'node', (c) => c.attrs.uname === uname) : undefined;
+    return node?.attrs.id ?? uname;
+  }
+
+  /** A crm_config property in the first cluster_property_set (crm_simulate -w sets have-watchdog). */
+  setClusterProperty(name: string, value: string): void {
+    const config = ensureChild(this.root, 'configuration');
+    const crmConfig = ensureChild(config, 'crm_config');
+    const set = ensureChild(crmConfig, 'cluster_property_set', { id: 'cib-bootstrap-options' });
+    const existing = childElement(set, 'nvpair', (c) => c.attrs.name === name);
+    if (existing) existing.attrs.value = value;
+    else set.children.push({ kind: 'element', name: 'nvpair', attrs: { id: `${set.attrs.id ?? 'cib-bootstrap-options'}-${name}`, name, value }, children: [] });
+  }
+
+  /** crm_simulate -u: the node in the configuration (when missing) and up. */
+  addConfiguredNode(uname: string): void {
+    const config = ensureChild(this.root, 'configuration');
+    const nodes = ensureChild(config, 'nodes');
+    if (!childElement(nodes, 'node', (c) => c.attrs.uname === uname)) {
+      nodes.children.push({ kind: 'element', name: 'node', attrs: { id: uname, uname }, children: [] });
+    }
+  }
+
+  /** pcmk__inject_node_state_change. */
+  setNodeUp(uname: string, up: boolean, origin: string): MutElement {
+    const ns = this.nodeState(uname);
+    Object.assign(ns.attrs, up
+      ? { in_ccm: 'true', crmd: 'online', join: 'member', expected: 'member' }
+      : { in_ccm: 'false', crmd: 'offline', join: 'down', expected: 'down' });
+    ns.attrs['crm-debug-origin'] = origin;
+    return ns;
+  }
+
+  /** Node down or fenced: offline, and its resource history and transient attributes cleared. */
+  clearNodeHistory(uname: string): void {
+    const ns = this.nodeState(uname);
+    removeChildren(ns, 'lrm');
+    removeChildren(ns, 'transient_attributes');
+  }
+
+  /** The unames of every node_state, in document order. */
+  nodeStateNames(): string[] {
+    const out: string[] = [];
+    for (const c of this.status.children) if (c.kind === 'element' && c.name === 'node_state') out.push((c as MutElement).attrs.uname ?? '');
+    return out;
+  }
+
+  /**
+   * The lrm_resource entries recorded on `uname`, in document order, each with whether its last
+   * operation leaves the resource active there (a rough reading; the engine's unpack is the truth).
+   */
+  historyOn(uname: string): Array<{ id: string; active: boolean }> {
+    const ns = childElement(this.status, 'node_state', (c) => c.attrs.uname === uname);
+    const lrm = ns ? childElement(ns, 'lrm') : undefined;
+    const resources = lrm ? childElement(lrm, 'lrm_resources') : undefined;
+    const out: Array<{ id: string; active: boolean }> = [];
+    for (const c of resources?.children ?? []) {
+      if (c.kind !== 'element' || c.name !== 'lrm_resource') continue;
+      const el = c as MutElement;
+      out.push({ id: el.attrs.id ?? '', active: lastOpLeavesActive(el) });
+    }
+    return out;
+  }
+
+  /** pcmk__inject_resource_history: the lrm_resource under `rscId` or `lrmName`, created as `lrmName`. */
+  resourceHistory(uname: string, rscId: string, lrmName: string, agent: AgentIdentity): MutElement {
+    const ns = this.nodeState(uname);
+    const lrm = ensureChild(ns, 'lrm', { id: ns.attrs.id ?? uname });
+    const resources = ensureChild(lrm, 'lrm_resources');
+    const existing =
+      childElement(resources, 'lrm_resource', (c) => c.attrs.id === rscId) ??
+      childElement(resources, 'lrm_resource', (c) => c.attrs.id === lrmName);
+    if (existing) return existing;
+    const attrs: Record<string, string> = { id: lrmName };
+    if (agent.class !== undefined) attrs.class = agent.class;
+    if (agent.provider !== undefined) attrs.provider = agent.provider;
+    if (agent.type !== undefined) attrs.type = agent.type;
+    const created: MutElement = { kind: 'element', name: 'lrm_resource', attrs, children: [] };
+    resources.children.push(created);
+    return created;
+  }
+
+  /** pcmk__create_history_xml: records `op` in `history`, replacing the entry with the same id. */
+  recordOp(history: MutElement, uname: string, op: OpResult): void {
+    let task = op.task;
+    if (task === 'reload' || task === 'reload-agent') task = 'start';
+    const key = `${op.rscId}_${task}_${op.intervalMs}`;
+    const callId = nextCallId(history);
+    const ids: string[] = [];
+    let rc = op.rc;
+    if (task === 'notify') {
+      ids.push(op.opKey ?? key);
+      rc = 0;
+    } else if (task === 'migrate_to' || task === 'migrate_from') ids.push(key);
+    else if (rc !== op.targetRc) {
+      ids.push(`${op.rscId}_last_failure_0`);
+      if (op.intervalMs === 0) ids.push(`${op.rscId}_last_0`);
+    } else if (op.intervalMs > 0) ids.push(key);
+    else ids.push(`${op.rscId}_last_0`);
+    const transitionKey = `${callId}:-1:${op.targetRc}:${fakeTeId}`;
+    for (const id of ids) {
+      const attrs: Record<string, string> = {
+        id,
+        'operation_key': key,
+        operation: task,
+        'crm-debug-origin': 'crm_simulate',
+        'crm_feature_set': '3.16.2',
+        'transition-key': transitionKey,
+        'transition-magic': `0:${rc};${transitionKey}`,
+        'exit-reason': '',
+        'on_node': uname,
+        'call-id': String(callId),
+        'rc-code': String(rc),
+        'op-status': '0',
+        interval: String(op.intervalMs),
+        'last-rc-change': String(op.nowSec),
+        'exec-time': '0',
+        'queue-time': '0',
+      };
+      if (op.opDigest !== undefined) attrs['op-digest'] = op.opDigest;
+      if (op.migrateSource !== undefined) attrs['migrate_source'] = op.migrateSource;
+      if (op.migrateTarget !== undefined) attrs['migrate_target'] = op.migrateTarget;
+      // crm_xml_add on the entry with that id: the attributes set here replace theirs, others stay.
+      const existing = childElement(history, 'lrm_rsc_op', (c) => c.attrs.id === id);
+      if (existing) existing.attrs = { ...existing.attrs, ...attrs };
+      else history.children.push({ kind: 'element', name: 'lrm_rsc_op', attrs, children: [] });
+    }
+  }
+
+  /**
+   * pcmk__inject_failcount: fail-count ++ and last-failure = `nowSec`, unless rc means success.
+   * Returns the attributes as crm_simulate announces them ("Injecting attribute N=V into ...").
+   */
+  injectFailcount(uname: string, rscId: string, task: string, intervalMs: number, rc: number, nowSec: number): string[] {
+    if (rc === 0 || (rc === 7 && intervalMs === 0)) return [];
+    const ns = this.nodeState(uname);
+    const id = ns.attrs.id ?? uname;
+    const attrs = ensureChild(ns, 'transient_attributes', { id });
+    const set = ensureChild(attrs, 'instance_attributes', { id });
+    const suffix = `${rscId}#${task}_${intervalMs}`;
+    this.setNvpair(set, `fail-count-${suffix}`, (old) => String((old !== undefined && /^\d+$/.test(old) ? Number(old) : 0) + 1));
+    this.setNvpair(set, `last-failure-${suffix}`, () => String(nowSec));
+    return [
+      `Injecting attribute fail-count-${suffix}=value++ into /node_state '${id}'`,
+      `Injecting attribute last-failure-${suffix}=${nowSec} into /node_state '${id}'`,
+    ];
+  }
+
+  private setNvpair(set: MutElement, name: string, value: (old: string | undefined) => string): void {
+    const existing = childElement(set, 'nvpair', (c) => c.attrs.name === name);
+    if (existing) {
+      existing.attrs.value = value(existing.attrs.value);
+      return;
+    }
+    const id = `${set.attrs.id ?? 'status'}-${name}`;
+    set.children.push({ kind: 'element', name: 'nvpair', attrs: { id, name, value: value(undefined) }, children: [] });
+  }
+
+  /** Ticket state (crm_simulate -g/-r/-b/-e). */
+  setTicket(ticket: string, attr: 'granted' | 'standby', value: boolean): void {
+    const tickets = ensureChild(this.status, 'tickets');
+    let state = childElement(tickets, 'ticket_state', (c) => c.attrs.id === ticket);
+    if (!state) {
+      state = { kind: 'element', name: 'ticket_state', attrs: { id: ticket }, children: [] };
+      tickets.children.push(state);
+    }
+    state.attrs[attr] = value ? 'true' : 'false';
+  }
+}
+
+/** The transition UUID crm_simulate uses for injected results (FAKE_TE_ID). */
+const fakeTeId = 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx';
+
+function lastOpLeavesActive(history: MutElement): boolean {
+  let last: Record<string, string> | undefined;
+  let lastCall = Number.NEGATIVE_INFINITY;
+  for (const c of history.children) {
+    if (c.kind !== 'element' || c.name !== 'lrm_rsc_op') continue;
+    const attrs = (c as MutElement).attrs;
+    if (attrs.operation === 'notify') continue;
+    const call = Number.parseInt(attrs['call-id'] ?? '0', 10);
+    if (call >= lastCall) {
+      lastCall = call;
+      last = attrs;
+    }
+  }
+  if (!last) return false;
+  const rc = last['rc-code'];
+  if (last.operation === 'stop') return rc !== '0';
+  if (last.operation === 'monitor') return rc !== '7';
+  return true;
+}
+
+function nextCallId(history: MutElement): number {
+  let max = 0;
+  for (const c of history.children) {
+    if (c.kind !== 'element') continue;
+    const v = Number.parseInt((c as MutElement).attrs['call-id'] ?? '0', 10);
+    if (Number.isFinite(v) && v > max) max = v;
+  }
+  return max + 1;
+}
