@@ -5,6 +5,7 @@
  * them together, so a command can be tested without the others.
  */
 import { Command, CommanderError } from 'commander';
+import { registerMessagingCommands } from './commands/messaging.js';
 import { registerRaCommands } from './commands/ra.js';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run paceline --help for the commands)')
     .enablePositionalOptions();
   registerRaCommands(program);
+  registerMessagingCommands(program);
   return program;
 }
 

@@ -1,0 +1,1058 @@
+/**
+ * The protocol core of one node: failure detection, membership views, total-order delivery with
+ * virtual synchrony, fragmentation, flow control, process groups and quorum. A pure state
+ * machine: the driver (real or simulated) calls `step()` for each authenticated message,
+ * `tick()` every few milliseconds, and then `ready()` for what to send and what to deliver.
+ * Time comes in as arguments; the core opens no socket and reads no clock.
+ *
+ * Protocol in brief:
+ * - Every node heartbeats all configured peers; a peer silent for deadtimeMs is lost.
+ * - The lowest node id among the nodes a node considers alive is the would-be leader. When its
+ *   installed view differs from the alive set, it proposes (epoch above any seen); members promise,
+ *   freeze the old view and answer with a flush report (old view, contiguous prefix received,
+ *   delivered). With all reports in, the leader sends install: members, per old view the cut
+ *   (the lowest prefix among its survivors), the merged quorum state and the group table.
+ * - In a view, senders submit fragments to the leader, which numbers them (the total order) and
+ *   broadcasts them. Members ack their contiguous prefix; an entry is delivered once stable
+ *   (every member acked it). Since a delivered entry is held by every member, the cut of a view
+ *   change is at or above anything delivered anywhere, and every survivor delivers exactly up to
+ *   the cut: the same messages in the same view, or not at all (virtual synchrony).
+ * - Own messages not delivered by the cut are resubmitted whole in the next view.
+ */
+import type { MessagingConfig } from './config.js';
+import {
+  orderedEntry,
+  ENTRY_KIND,
+  type EntryKind,
+  type Fragment,
+  type GroupTableRow,
+  type MemberRef,
+  type OrderedEntry,
+  type ProtocolMessage,
+  type QuorumState,
+  type ViewCut,
+  type ViewId,
+} from './messages.js';
+import { Queue } from './queue.js';
+import { evaluateQuorum, initialQuorumState, lastManStandingExpected, mergeQuorumStates, type QuorumInfo } from './quorum.js';
+
+export interface GroupMembership {
+  readonly group: string;
+  readonly members: readonly number[];
+}
+
+export interface ViewInfo {
+  readonly id: ViewId;
+  readonly members: readonly MemberRef[];
+  readonly joined: readonly MemberRef[];
+  readonly left: readonly MemberRef[];
+  readonly quorum: QuorumInfo;
+  /** Every process group and its members as the view starts (CPG's initial membership). */
+  readonly groups: readonly GroupMembership[];
+}
+
+export type NodeEvent =
+  | { readonly type: 'view'; readonly view: ViewInfo }
+  | { readonly type: 'message'; readonly view: ViewId; readonly seq: number; readonly sender: number; readonly group: string; readonly msgId: number; readonly data: Uint8Array }
+  /**
+   * A message this node already delivered, ordered again in a later view: its sender was cut
+   * off from the partition that delivered it and resubmitted it. Not for applications (each
+   * message reaches an application at most once); simulations count it as delivered.
+   */
+  | { readonly type: 'duplicate'; readonly view: ViewId; readonly seq: number; readonly sender: number; readonly msgId: number; readonly data: Uint8Array }
+  | { readonly type: 'group'; readonly view: ViewId; readonly group: string; readonly members: readonly number[]; readonly joined: readonly number[]; readonly left: readonly number[] }
+  | { readonly type: 'late-heartbeat'; readonly nodeId: number; readonly silentMs: number }
+  | { readonly type: 'peer-lost'; readonly nodeId: number; readonly silentMs: number };
+
+/** A message to send: to node ids (the driver maps them to addresses or one multicast). */
+export interface Outgoing {
+  readonly to: readonly number[];
+  readonly message: ProtocolMessage;
+}
+
+export interface Ready {
+  readonly send: Outgoing[];
+  readonly events: NodeEvent[];
+}
+
+export type SendError = 'not-in-group' | 'message-too-large' | 'send-queue-full' | 'bad-group-name';
+export type SendResult = { ok: true; msgId: number } | { ok: false; code: SendError };
+
+export interface CoreCounters {
+  heartbeatsSent: number;
+  lateHeartbeats: number;
+  peersLost: number;
+  proposals: number;
+  viewsInstalled: number;
+  fragmentsSubmitted: number;
+  fragmentsOrdered: number;
+  retransmittedEntries: number;
+  retransmittedSubmits: number;
+  messagesDelivered: number;
+  duplicatesSuppressed: number;
+  oversizedDropped: number;
+  staleIgnored: number;
+}
+
+interface Peer {
+  incarnation: number;
+  lastHeardMs: number;
+  warned: boolean;
+  lost: boolean;
+  view: ViewId | undefined;
+}
+
+interface OutMessage {
+  readonly msgId: number;
+  readonly kind: EntryKind;
+  readonly group: string;
+  readonly data: Uint8Array;
+}
+
+interface FlushReport {
+  readonly oldView: ViewId | undefined;
+  readonly prefixSeq: number;
+  readonly deliveredSeq: number;
+  readonly quorum: QuorumState;
+  readonly groups: readonly string[];
+}
+
+interface Proposal {
+  readonly epoch: number;
+  readonly members: readonly MemberRef[];
+  readonly flushes: Map<number, FlushReport>;
+  readonly startedMs: number;
+  lastSentMs: number;
+  readonly lowerExpected: boolean;
+}
+
+interface InstallRetry {
+  readonly message: Extract<ProtocolMessage, { t: 'install' }>;
+  readonly pending: Set<number>;
+  readonly sentMs: number;
+  lastSentMs: number;
+}
+
+/** Leader-side sequencing state of the installed view. */
+interface Sequencer {
+  lastSeq: number;
+  stableSeq: number;
+  /** Payload bytes of the entries in `log` (ordered, not yet stable). */
+  unstableBytes: number;
+  readonly log: Map<number, OrderedEntry>;
+  readonly acked: Map<number, number>;
+  readonly ackProgressMs: Map<number, number>;
+  /** When entries were last re-sent to each member (retransmissions are paced). */
+  readonly resentMs: Map<number, number>;
+  readonly nextSubmit: Map<number, number>;
+  /** Submissions that arrived ahead of a gap, per sender (bounded by submitWindowMax each). */
+  readonly early: Map<number, Map<number, Fragment>>;
+  pending: OrderedEntry[];
+  stableSentSeq: number;
+}
+
+const ACK_EVERY_ENTRIES = 64;
+const GROUP_NAME_BYTES_MAX = 255;
+const FRAGMENT_OVERHEAD_BYTES = 40;
+
+/** Broken invariants stop the node (on in production). The message is built only on failure: this runs per message. */
+function invariant(cond: unknown, what: () => string): asserts cond {
+  if (!cond) throw new Error(`messaging invariant broken: ${what()}`);
+}
+
+function sameView(a: ViewId | undefined, b: ViewId | undefined): boolean {
+  return a !== undefined && b !== undefined && a.epoch === b.epoch && a.leader === b.leader && a.leaderIncarnation === b.leaderIncarnation;
+}
+
+function memberKey(members: readonly MemberRef[]): string {
+  return members.map((m) => `${m.nodeId}:${m.incarnation}`).join(',');
+}
+
+export class MessagingCore {
+  readonly counters: CoreCounters = {
+    heartbeatsSent: 0,
+    lateHeartbeats: 0,
+    peersLost: 0,
+    proposals: 0,
+    viewsInstalled: 0,
+    fragmentsSubmitted: 0,
+    fragmentsOrdered: 0,
+    retransmittedEntries: 0,
+    retransmittedSubmits: 0,
+    messagesDelivered: 0,
+    duplicatesSuppressed: 0,
+    oversizedDropped: 0,
+    staleIgnored: 0,
+  };
+  private readonly peers = new Map<number, Peer>();
+  private readonly configuredIds: number[];
+  private aliveKey = '';
+  private aliveChangedMs: number;
+  private lastHeartbeatMs = -Infinity;
+  private epochMax = 0;
+  private installed: { id: ViewId; members: readonly MemberRef[]; installedMs: number } | undefined;
+  private promise: { epoch: number; leader: number; atMs: number } | undefined;
+  private quorumState: QuorumState;
+  private quorumInfo: QuorumInfo | undefined;
+  private lmsDone = false;
+  // Receiving side of the installed view.
+  private received = new Map<number, OrderedEntry>();
+  private prefixSeq = 0;
+  private deliveredSeq = 0;
+  private stableSeq = 0;
+  private ackSentSeq = 0;
+  private ackSentMs = -Infinity;
+  /** When the current gap in received entries was first seen (undefined: no gap). */
+  private gapSinceMs: number | undefined;
+  /** Incarnation of each member of the installed view. */
+  private memberIncarnation = new Map<number, number>();
+  /** Highest msgId delivered per sender incarnation (at most one entry per configured node). */
+  private readonly deliveredMsgId = new Map<number, { incarnation: number; msgId: number }>();
+  private readonly reassembly = new Map<number, { msgId: number; parts: Uint8Array[]; bytes: number; fragments: number }>();
+  // Sending side.
+  private readonly outbox = new Queue<OutMessage>();
+  private outboxBytes = 0;
+  private nextMsgId = 1;
+  /** Own fragments of this view not yet seen ordered, in submitId order. */
+  private readonly fragments = new Queue<Fragment>();
+  private nextSubmitId = 1;
+  private orderedSubmitId = 0;
+  private sentSubmitId = 0;
+  private submitProgressMs = 0;
+  private orderedSubmitIdAtCheck = 0;
+  // Leader side.
+  private seq: Sequencer | undefined;
+  private proposal: Proposal | undefined;
+  private installRetry: InstallRetry | undefined;
+  // Groups.
+  private readonly intent = new Set<string>();
+  private agreedGroups = new Map<number, Set<string>>();
+  private out: Outgoing[] = [];
+  private events: NodeEvent[] = [];
+
+  constructor(
+    private readonly config: MessagingConfig,
+    readonly self: MemberRef,
+    private readonly startedMs: number,
+  ) {
+    invariant(config.nodes.some((n) => n.nodeId === self.nodeId), () => `node ${self.nodeId} is in the node list`);
+    this.configuredIds = config.nodes.map((n) => n.nodeId);
+    this.aliveChangedMs = startedMs;
+    this.quorumState = initialQuorumState(config.quorum, config.nodes);
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /** Queues an application message to a group this node has joined. */
+  send(group: string, data: Uint8Array): SendResult {
+    if (!this.intent.has(group)) return { ok: false, code: 'not-in-group' };
+    if (data.length > this.config.limits.messageBytesMax) return { ok: false, code: 'message-too-large' };
+    return this.enqueue(ENTRY_KIND.data, group, data);
+  }
+
+  joinGroup(group: string): SendResult {
+    if (Buffer.byteLength(group) === 0 || Buffer.byteLength(group) > GROUP_NAME_BYTES_MAX) return { ok: false, code: 'bad-group-name' };
+    if (this.intent.has(group)) return { ok: true, msgId: 0 };
+    const r = this.enqueue(ENTRY_KIND.groupJoin, group, new Uint8Array(0));
+    if (r.ok) this.intent.add(group);
+    return r;
+  }
+
+  leaveGroup(group: string): SendResult {
+    if (!this.intent.has(group)) return { ok: false, code: 'not-in-group' };
+    const r = this.enqueue(ENTRY_KIND.groupLeave, group, new Uint8Array(0));
+    if (r.ok) this.intent.delete(group);
+    return r;
+  }
+
+  /** Everything to send and deliver since the last call. */
+  ready(nowMs: number): Ready {
+    this.flushSubmits(nowMs);
+    this.flushOrdered();
+    const ready = { send: this.out, events: this.events };
+    this.out = [];
+    this.events = [];
+    return ready;
+  }
+
+  status(nowMs: number) {
+    return {
+      self: this.self,
+      view: this.installed ? { id: this.installed.id, members: this.installed.members } : undefined,
+      frozen: this.isFrozen(),
+      quorum: this.quorumInfo,
+      peers: [...this.peers].map(([nodeId, p]) => ({ nodeId, incarnation: p.incarnation, silentMs: nowMs - p.lastHeardMs, lost: p.lost })),
+      order: { prefixSeq: this.prefixSeq, deliveredSeq: this.deliveredSeq, stableSeq: this.stableSeq, outbox: this.outbox.length },
+      groups: [...this.intent],
+      counters: { ...this.counters },
+    };
+  }
+
+  /**
+   * True when nothing is in flight: no view change, no unacknowledged or undelivered entries, no
+   * own messages queued. A driver may then tick less often (timers only need heartbeat precision).
+   */
+  get quiescent(): boolean {
+    const s = this.seq;
+    return (
+      this.proposal === undefined &&
+      !this.isFrozen() &&
+      (this.installRetry === undefined || this.installRetry.pending.size === 0) &&
+      this.outbox.length === 0 &&
+      this.received.size === 0 &&
+      this.stableSeq >= this.prefixSeq &&
+      this.ackSentSeq >= this.prefixSeq &&
+      (s === undefined || (s.stableSeq === s.lastSeq && [...s.early.values()].every((e) => e.size === 0)))
+    );
+  }
+
+  /** Own messages queued and not yet delivered back (flow control: send() refuses at sendQueueMessagesMax). */
+  get sendQueueLength(): number {
+    return this.outbox.length;
+  }
+
+  get view(): ViewId | undefined {
+    return this.installed?.id;
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /** One authenticated message from `from`. */
+  step(from: MemberRef, m: ProtocolMessage, nowMs: number): void {
+    if (from.nodeId === this.self.nodeId || !this.configuredIds.includes(from.nodeId)) return;
+    if (!this.noteHeard(from, nowMs)) {
+      this.counters.staleIgnored += 1;
+      return;
+    }
+    switch (m.t) {
+      case 'heartbeat':
+        this.epochMax = Math.max(this.epochMax, m.epochMax);
+        this.peerOf(from.nodeId).view = m.view;
+        break;
+      case 'propose':
+        this.onPropose(from, m, nowMs);
+        break;
+      case 'flush':
+        this.onFlush(from, m, nowMs);
+        break;
+      case 'reject':
+        this.epochMax = Math.max(this.epochMax, m.epochPromised);
+        if (this.proposal !== undefined && m.epochPromised >= this.proposal.epoch) this.proposal = undefined;
+        break;
+      case 'install':
+        this.onInstall(from, m, nowMs);
+        break;
+      case 'installed':
+        if (this.installRetry?.message.epoch === m.epoch) this.installRetry.pending.delete(from.nodeId);
+        break;
+      case 'submit':
+        if (this.isMemberOfView(from) && this.seq !== undefined && m.epoch === this.installed?.id.epoch && !this.isFrozen()) {
+          this.acceptSubmits(from.nodeId, m.fragments, nowMs);
+        }
+        break;
+      case 'ordered':
+        this.onOrdered(from, m, nowMs);
+        break;
+      case 'ack':
+        this.onAck(from, m, nowMs);
+        break;
+      default: {
+        const never: never = m;
+        throw new Error(`unhandled message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Timers: heartbeats, failure detection, proposals, retransmissions, acks. */
+  tick(nowMs: number): void {
+    if (nowMs - this.lastHeartbeatMs >= this.config.timing.heartbeatIntervalMs) {
+      this.lastHeartbeatMs = nowMs;
+      this.counters.heartbeatsSent += 1;
+      this.sendTo(this.otherConfigured(), { t: 'heartbeat', view: this.installed?.id, epochMax: this.epochMax });
+    }
+    this.detectFailures(nowMs);
+    this.driveMembership(nowMs);
+    this.retransmit(nowMs);
+    this.maybeAck(nowMs, false);
+  }
+
+  // ---------------------------------------------------------------- failure detection
+
+  /** Records liveness; false when the message comes from an older incarnation than known. */
+  private noteHeard(from: MemberRef, nowMs: number): boolean {
+    const p = this.peers.get(from.nodeId);
+    if (p !== undefined && from.incarnation < p.incarnation) return false;
+    if (p === undefined || from.incarnation > p.incarnation) {
+      this.peers.set(from.nodeId, { incarnation: from.incarnation, lastHeardMs: nowMs, warned: false, lost: false, view: undefined });
+      return true;
+    }
+    p.lastHeardMs = nowMs;
+    p.warned = false;
+    p.lost = false;
+    return true;
+  }
+
+  private peerOf(nodeId: number): Peer {
+    const p = this.peers.get(nodeId);
+    invariant(p !== undefined, () => `peer ${nodeId} known`);
+    return p;
+  }
+
+  private detectFailures(nowMs: number): void {
+    const t = this.config.timing;
+    for (const [nodeId, p] of this.peers) {
+      const silentMs = nowMs - p.lastHeardMs;
+      if (!p.warned && !p.lost && silentMs >= t.warntimeMs) {
+        p.warned = true;
+        this.counters.lateHeartbeats += 1;
+        this.events.push({ type: 'late-heartbeat', nodeId, silentMs });
+      }
+      if (!p.lost && silentMs >= t.deadtimeMs) {
+        p.lost = true;
+        this.counters.peersLost += 1;
+        this.events.push({ type: 'peer-lost', nodeId, silentMs });
+      }
+    }
+    const alive = this.aliveMembers();
+    const key = memberKey(alive);
+    if (key !== this.aliveKey) {
+      this.aliveKey = key;
+      this.aliveChangedMs = nowMs;
+    }
+  }
+
+  /** Self plus every peer heard within the deadtime, by node id. */
+  private aliveMembers(): MemberRef[] {
+    const alive: MemberRef[] = [this.self];
+    for (const [nodeId, p] of this.peers) if (!p.lost) alive.push({ nodeId, incarnation: p.incarnation });
+    return alive.sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  private isFrozen(): boolean {
+    return this.promise !== undefined && this.promise.epoch > (this.installed?.id.epoch ?? 0);
+  }
+
+  private isMemberOfView(from: MemberRef): boolean {
+    return this.installed?.members.some((m) => m.nodeId === from.nodeId && m.incarnation === from.incarnation) ?? false;
+  }
+
+  private driveMembership(nowMs: number): void {
+    const t = this.config.timing;
+    const alive = this.aliveMembers();
+    if (this.proposal !== undefined) {
+      const p = this.proposal;
+      if (memberKey(p.members) !== memberKey(alive) || nowMs - p.startedMs >= t.proposalTimeoutMs) {
+        this.proposal = undefined;
+      } else if (nowMs - p.lastSentMs >= t.retransmitIntervalMs) {
+        p.lastSentMs = nowMs;
+        const missing = p.members.filter((m) => !p.flushes.has(m.nodeId)).map((m) => m.nodeId);
+        this.sendTo(missing, { t: 'propose', epoch: p.epoch, members: p.members });
+      }
+      return;
+    }
+    if (alive[0]?.nodeId !== this.self.nodeId) return;
+    if (nowMs - this.startedMs < t.initialSettleMs || nowMs - this.aliveChangedMs < t.joinSettleMs) return;
+    const lowerExpected = this.lastManStandingDue(nowMs);
+    if (this.needsView(alive, nowMs) || lowerExpected) this.propose(alive, nowMs, lowerExpected);
+  }
+
+  private needsView(alive: readonly MemberRef[], nowMs: number): boolean {
+    const v = this.installed;
+    if (v === undefined || v.id.leader !== this.self.nodeId) return this.isFrozen() ? this.promiseStale(nowMs) : true;
+    if (memberKey(v.members) !== memberKey(alive)) return true;
+    if (this.isFrozen()) return this.promiseStale(nowMs);
+    if (this.memberMovedOn(v.id)) return true;
+    const stuck = this.installRetry !== undefined && nowMs - this.installRetry.sentMs >= this.config.timing.proposalTimeoutMs && this.installRetry.pending.size > 0;
+    return stuck;
+  }
+
+  /**
+   * A member of my view whose heartbeat reports a different view of the same or a later epoch
+   * left my view without my noticing (e.g. it declared us lost during a partition shorter than
+   * our own detection, then healed): only a new view brings it back.
+   */
+  private memberMovedOn(mine: ViewId): boolean {
+    for (const m of this.installed?.members ?? []) {
+      if (m.nodeId === this.self.nodeId) continue;
+      const reported = this.peers.get(m.nodeId)?.view;
+      if (reported !== undefined && reported.epoch >= mine.epoch && !sameView(reported, mine)) return true;
+    }
+    return false;
+  }
+
+  /** A promise to another leader that did not lead to an install in time may be overridden. */
+  private promiseStale(nowMs: number): boolean {
+    return this.promise === undefined || this.promise.leader === this.self.nodeId || nowMs - this.promise.atMs >= this.config.timing.proposalTimeoutMs;
+  }
+
+  private lastManStandingDue(nowMs: number): boolean {
+    const q = this.config.quorum;
+    const v = this.installed;
+    if (!q.lastManStanding || this.lmsDone || v === undefined || v.id.leader !== this.self.nodeId || this.isFrozen()) return false;
+    if (this.quorumInfo === undefined || !this.quorumInfo.quorate) return false;
+    if (this.quorumInfo.totalVotes >= this.quorumInfo.expectedVotes) return false;
+    return nowMs - v.installedMs >= q.lastManStandingWindowMs;
+  }
+
+  private propose(members: readonly MemberRef[], nowMs: number, lowerExpected: boolean): void {
+    const epoch = Math.max(this.epochMax, this.promise?.epoch ?? 0, this.installed?.id.epoch ?? 0) + 1;
+    this.epochMax = epoch;
+    this.counters.proposals += 1;
+    this.installRetry = undefined;
+    this.proposal = { epoch, members, flushes: new Map(), startedMs: nowMs, lastSentMs: nowMs, lowerExpected };
+    this.sendTo(
+      members.filter((m) => m.nodeId !== this.self.nodeId).map((m) => m.nodeId),
+      { t: 'propose', epoch, members },
+    );
+    this.promise = { epoch, leader: this.self.nodeId, atMs: nowMs };
+    this.proposal.flushes.set(this.self.nodeId, this.flushReport());
+    this.maybeCompleteProposal(nowMs);
+  }
+
+  private flushReport(): FlushReport {
+    return {
+      oldView: this.installed?.id,
+      prefixSeq: this.prefixSeq,
+      deliveredSeq: this.deliveredSeq,
+      quorum: this.quorumState,
+      groups: [...this.intent].sort(),
+    };
+  }
+
+  private onPropose(from: MemberRef, m: Extract<ProtocolMessage, { t: 'propose' }>, nowMs: number): void {
+    this.epochMax = Math.max(this.epochMax, m.epoch);
+    if (!m.members.some((x) => x.nodeId === this.self.nodeId && x.incarnation === this.self.incarnation)) return;
+    const pr = this.promise;
+    if (pr !== undefined && pr.epoch === m.epoch && pr.leader === from.nodeId) {
+      if (this.isFrozen()) this.sendFlush(from.nodeId, m.epoch);
+      return;
+    }
+    const floor = Math.max(pr?.epoch ?? 0, this.installed?.id.epoch ?? 0);
+    if (m.epoch <= floor) {
+      this.sendTo([from.nodeId], { t: 'reject', epochPromised: floor });
+      return;
+    }
+    this.promise = { epoch: m.epoch, leader: from.nodeId, atMs: nowMs };
+    this.proposal = undefined;
+    this.sendFlush(from.nodeId, m.epoch);
+  }
+
+  private sendFlush(to: number, epoch: number): void {
+    this.sendTo([to], { t: 'flush', epoch, ...this.flushReport() });
+  }
+
+  private onFlush(from: MemberRef, m: Extract<ProtocolMessage, { t: 'flush' }>, nowMs: number): void {
+    const p = this.proposal;
+    if (p === undefined || m.epoch !== p.epoch) return;
+    if (!p.members.some((x) => x.nodeId === from.nodeId && x.incarnation === from.incarnation)) return;
+    p.flushes.set(from.nodeId, m);
+    this.maybeCompleteProposal(nowMs);
+  }
+
+  private maybeCompleteProposal(nowMs: number): void {
+    const p = this.proposal;
+    if (p === undefined || p.flushes.size < p.members.length) return;
+    const install = this.buildInstall(p);
+    this.proposal = undefined;
+    const others = p.members.filter((x) => x.nodeId !== this.self.nodeId).map((x) => x.nodeId);
+    this.sendTo(others, install);
+    this.installRetry = { message: install, pending: new Set(others), sentMs: nowMs, lastSentMs: nowMs };
+    this.applyInstall(install, this.self, nowMs);
+  }
+
+  /** The cut of every old view is the lowest contiguous prefix among its survivors. */
+  private buildInstall(p: Proposal): Extract<ProtocolMessage, { t: 'install' }> {
+    const cuts = new Map<string, ViewCut & { deliveredMax: number }>();
+    for (const f of p.flushes.values()) {
+      if (f.oldView === undefined) continue;
+      const key = `${f.oldView.epoch}/${f.oldView.leader}/${f.oldView.leaderIncarnation}`;
+      const c = cuts.get(key);
+      cuts.set(key, {
+        oldView: f.oldView,
+        cutSeq: Math.min(c?.cutSeq ?? Infinity, f.prefixSeq),
+        deliveredMax: Math.max(c?.deliveredMax ?? 0, f.deliveredSeq),
+      });
+    }
+    for (const c of cuts.values()) invariant(c.cutSeq >= c.deliveredMax, () => `cut ${c.cutSeq} covers delivered ${c.deliveredMax}`);
+    let quorum = mergeQuorumStates([...p.flushes.values()].map((f) => f.quorum), this.quorumState);
+    const ids = p.members.map((x) => x.nodeId);
+    if (p.lowerExpected) {
+      const total = evaluateQuorum(this.config.quorum, this.config.nodes, ids, quorum).info.totalVotes;
+      quorum = { ...quorum, expectedVotes: lastManStandingExpected(quorum, total) };
+    }
+    const groupTable: GroupTableRow[] = p.members.map((x) => ({ nodeId: x.nodeId, groups: p.flushes.get(x.nodeId)?.groups ?? [] }));
+    return {
+      t: 'install',
+      epoch: p.epoch,
+      members: p.members,
+      cuts: [...cuts.values()].map((c) => ({ oldView: c.oldView, cutSeq: c.cutSeq })),
+      quorum,
+      groupTable,
+    };
+  }
+
+  private onInstall(from: MemberRef, m: Extract<ProtocolMessage, { t: 'install' }>, nowMs: number): void {
+    if (sameView(this.installed?.id, { epoch: m.epoch, leader: from.nodeId, leaderIncarnation: from.incarnation })) {
+      this.sendTo([from.nodeId], { t: 'installed', epoch: m.epoch });
+      return;
+    }
+    const pr = this.promise;
+    if (pr === undefined || pr.epoch !== m.epoch || pr.leader !== from.nodeId || !this.isFrozen()) return;
+    this.applyInstall(m, from, nowMs);
+    this.sendTo([from.nodeId], { t: 'installed', epoch: m.epoch });
+  }
+
+  private applyInstall(m: Extract<ProtocolMessage, { t: 'install' }>, leader: MemberRef, nowMs: number): void {
+    const old = this.installed;
+    if (old !== undefined) {
+      const cut = m.cuts.find((c) => sameView(c.oldView, old.id));
+      invariant(cut !== undefined, () => `install ${m.epoch} carries a cut for my view ${old.id.epoch}/${old.id.leader}`);
+      invariant(this.prefixSeq >= cut.cutSeq, () => `prefix ${this.prefixSeq} reaches cut ${cut.cutSeq}`);
+      this.deliverUpTo(cut.cutSeq);
+    }
+    const id: ViewId = { epoch: m.epoch, leader: leader.nodeId, leaderIncarnation: leader.incarnation };
+    this.installed = { id, members: m.members, installedMs: nowMs };
+    this.memberIncarnation = new Map(m.members.map((x) => [x.nodeId, x.incarnation]));
+    this.epochMax = Math.max(this.epochMax, m.epoch);
+    this.counters.viewsInstalled += 1;
+    this.resetOrdering(m.members, leader.nodeId);
+    const ids = m.members.map((x) => x.nodeId);
+    const q = evaluateQuorum(this.config.quorum, this.config.nodes, ids, m.quorum);
+    this.lmsDone = q.next.expectedVotes <= q.info.totalVotes;
+    this.quorumState = q.next;
+    this.quorumInfo = q.info;
+    const oldKeys = new Set((old?.members ?? []).map((x) => `${x.nodeId}:${x.incarnation}`));
+    const newKeys = new Set(m.members.map((x) => `${x.nodeId}:${x.incarnation}`));
+    this.events.push({
+      type: 'view',
+      view: {
+        id,
+        members: m.members,
+        joined: m.members.filter((x) => !oldKeys.has(`${x.nodeId}:${x.incarnation}`)),
+        left: (old?.members ?? []).filter((x) => !newKeys.has(`${x.nodeId}:${x.incarnation}`)),
+        quorum: q.info,
+        groups: this.groupsOf(m.groupTable),
+      },
+    });
+    this.installGroupTable(m.groupTable, id);
+    this.resubmitOutbox();
+  }
+
+  private resetOrdering(members: readonly MemberRef[], leader: number): void {
+    this.received = new Map();
+    this.reassembly.clear();
+    this.prefixSeq = 0;
+    this.deliveredSeq = 0;
+    this.stableSeq = 0;
+    this.ackSentSeq = 0;
+    this.gapSinceMs = undefined;
+    this.seq = undefined;
+    if (leader === this.self.nodeId) {
+      const ids = members.map((x) => x.nodeId);
+      this.seq = {
+        lastSeq: 0,
+        stableSeq: 0,
+        unstableBytes: 0,
+        log: new Map(),
+        acked: new Map(ids.map((id) => [id, 0])),
+        ackProgressMs: new Map(ids.map((id) => [id, 0])),
+        resentMs: new Map(ids.map((id) => [id, -Infinity])),
+        nextSubmit: new Map(ids.map((id) => [id, 1])),
+        early: new Map(ids.map((id) => [id, new Map()])),
+        pending: [],
+        stableSentSeq: 0,
+      };
+    }
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  private installGroupTable(rows: readonly GroupTableRow[], view: ViewId): void {
+    const before = this.agreedGroups;
+    this.agreedGroups = new Map(rows.map((r) => [r.nodeId, new Set(r.groups)]));
+    const names = new Set<string>();
+    for (const t of [before, this.agreedGroups]) for (const gs of t.values()) for (const g of gs) names.add(g);
+    for (const g of [...names].sort()) {
+      const was = this.groupMembers(before, g);
+      const now = this.groupMembers(this.agreedGroups, g);
+      const joined = now.filter((x) => !was.includes(x));
+      const left = was.filter((x) => !now.includes(x));
+      if (joined.length > 0 || left.length > 0) this.events.push({ type: 'group', view, group: g, members: now, joined, left });
+    }
+  }
+
+  private groupsOf(rows: readonly GroupTableRow[]): GroupMembership[] {
+    const table = new Map(rows.map((r) => [r.nodeId, new Set(r.groups)]));
+    const names = [...new Set(rows.flatMap((r) => r.groups))].sort();
+    return names.map((group) => ({ group, members: this.groupMembers(table, group) }));
+  }
+
+  /** The agreed process groups now (changes with ordered join/leave and with views). */
+  groupTable(): GroupMembership[] {
+    const names = new Set<string>();
+    for (const gs of this.agreedGroups.values()) for (const g of gs) names.add(g);
+    return [...names].sort().map((group) => ({ group, members: this.groupMembers(this.agreedGroups, group) })).filter((g) => g.members.length > 0);
+  }
+
+  private groupMembers(table: Map<number, Set<string>>, group: string): number[] {
+    const out: number[] = [];
+    for (const [id, gs] of table) if (gs.has(group)) out.push(id);
+    return out.sort((a, b) => a - b);
+  }
+
+  private applyGroupOp(e: OrderedEntry, view: ViewId): void {
+    const row = this.agreedGroups.get(e.sender) ?? new Set<string>();
+    this.agreedGroups.set(e.sender, row);
+    const join = e.kind === ENTRY_KIND.groupJoin;
+    if (join === row.has(e.group)) return;
+    if (join) row.add(e.group);
+    else row.delete(e.group);
+    const members = this.groupMembers(this.agreedGroups, e.group);
+    this.events.push({ type: 'group', view, group: e.group, members, joined: join ? [e.sender] : [], left: join ? [] : [e.sender] });
+  }
+
+  // ---------------------------------------------------------------- sending side
+
+  private enqueue(kind: EntryKind, group: string, data: Uint8Array): SendResult {
+    const l = this.config.limits;
+    if (this.outbox.length >= l.sendQueueMessagesMax || (this.outbox.length > 0 && this.outboxBytes + data.length > l.sendQueueBytesMax)) {
+      return { ok: false, code: 'send-queue-full' };
+    }
+    const msg: OutMessage = { msgId: this.nextMsgId++, kind, group, data };
+    this.outbox.push(msg);
+    this.outboxBytes += data.length;
+    if (this.installed !== undefined && !this.isFrozen()) this.fragment(msg);
+    return { ok: true, msgId: msg.msgId };
+  }
+
+  private fragment(msg: OutMessage): void {
+    const size = this.config.limits.fragmentBytesMax;
+    const fragCount = Math.max(1, Math.ceil(msg.data.length / size));
+    for (let i = 0; i < fragCount; i++) {
+      const data = msg.data.subarray(i * size, Math.min(msg.data.length, (i + 1) * size));
+      this.fragments.push({ submitId: this.nextSubmitId++, kind: msg.kind, group: msg.group, msgId: msg.msgId, fragIndex: i, fragCount, data });
+    }
+  }
+
+  /** After a view change every undelivered own message is submitted again, whole. */
+  private resubmitOutbox(): void {
+    this.fragments.clear();
+    this.nextSubmitId = 1;
+    this.orderedSubmitId = 0;
+    this.orderedSubmitIdAtCheck = 0;
+    this.sentSubmitId = 0;
+    for (const msg of this.outbox) this.fragment(msg);
+  }
+
+  private flushSubmits(nowMs: number): void {
+    const v = this.installed;
+    if (v === undefined || this.isFrozen()) return;
+    const first = this.fragments.at(0);
+    if (first === undefined) return;
+    if (this.orderedSubmitId >= first.submitId) this.fragments.drop(this.orderedSubmitId - first.submitId + 1);
+    const head = this.fragments.at(0);
+    if (head === undefined) return;
+    const limit = this.orderedSubmitId + this.config.limits.submitWindowMax;
+    const batch = this.fragments.slice(Math.max(0, this.sentSubmitId - head.submitId + 1), limit - head.submitId + 1);
+    if (batch.length === 0) return;
+    this.sentSubmitId = batch[batch.length - 1]!.submitId;
+    this.submitProgressMs = nowMs;
+    this.counters.fragmentsSubmitted += batch.length;
+    if (v.id.leader === this.self.nodeId) {
+      this.acceptSubmits(this.self.nodeId, batch, nowMs);
+      return;
+    }
+    for (const chunk of this.chunk(batch)) this.sendTo([v.id.leader], { t: 'submit', epoch: v.id.epoch, fragments: chunk });
+  }
+
+  private chunk<T extends Fragment>(items: readonly T[]): T[][] {
+    const l = this.config.limits;
+    const out: T[][] = [];
+    let cur: T[] = [];
+    let bytes = 0;
+    for (const f of items) {
+      const size = f.data.length + FRAGMENT_OVERHEAD_BYTES + f.group.length;
+      if (cur.length > 0 && (bytes + size > l.packetBytesMax || cur.length >= l.batchFragmentsMax)) {
+        out.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(f);
+      bytes += size;
+    }
+    if (cur.length > 0) out.push(cur);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- leader: sequencing
+
+  /** Buffers a sender's fragments (bounded by the submit window) and numbers what it can. */
+  private acceptSubmits(sender: number, fragments: readonly Fragment[], nowMs: number): void {
+    const s = this.seq;
+    if (s === undefined) return;
+    const early = s.early.get(sender);
+    if (early === undefined) return;
+    const next = s.nextSubmit.get(sender) ?? 1;
+    const windowMax = this.config.limits.submitWindowMax;
+    for (const f of fragments) if (f.submitId >= next && f.submitId < next + windowMax) early.set(f.submitId, f);
+    this.sequence(nowMs);
+  }
+
+  /**
+   * Numbers buffered fragments, one per sender in turn (fair), each sender's in its submission
+   * order, while the order window has room. Runs on new submissions and when stability frees room.
+   */
+  private sequence(nowMs: number): void {
+    const s = this.seq;
+    if (s === undefined) return;
+    // Members that were caught up get a full retransmit interval to acknowledge what follows.
+    for (const [id, acked] of s.acked) if (acked >= s.lastSeq) s.ackProgressMs.set(id, nowMs);
+    const windowMax = this.config.limits.orderWindowMax;
+    const bytesMax = this.config.limits.orderWindowBytesMax;
+    const room = () => s.lastSeq - s.stableSeq < windowMax && (s.unstableBytes < bytesMax || s.lastSeq === s.stableSeq);
+    let progress = true;
+    while (progress && room()) {
+      progress = false;
+      for (const [sender, early] of s.early) {
+        const next = s.nextSubmit.get(sender) ?? 1;
+        const f = early.get(next);
+        if (f === undefined || !room()) continue;
+        early.delete(next);
+        s.nextSubmit.set(sender, next + 1);
+        s.lastSeq += 1;
+        const entry = orderedEntry(f, s.lastSeq, sender);
+        s.log.set(entry.seq, entry);
+        s.unstableBytes += entry.data.length;
+        s.pending.push(entry);
+        this.counters.fragmentsOrdered += 1;
+        this.receiveEntry(entry);
+        progress = true;
+      }
+    }
+    this.advancePrefix();
+    s.acked.set(this.self.nodeId, this.prefixSeq);
+    this.updateStable();
+  }
+
+  private flushOrdered(): void {
+    const s = this.seq;
+    const v = this.installed;
+    if (s === undefined || v === undefined || this.isFrozen()) return;
+    const others = v.members.filter((m) => m.nodeId !== this.self.nodeId).map((m) => m.nodeId);
+    if (s.pending.length > 0) {
+      for (const chunk of this.chunk(s.pending)) this.sendTo(others, { t: 'ordered', epoch: v.id.epoch, stableSeq: s.stableSeq, entries: chunk });
+      s.pending = [];
+      s.stableSentSeq = s.stableSeq;
+    } else if (s.stableSentSeq < s.stableSeq) {
+      this.sendTo(others, { t: 'ordered', epoch: v.id.epoch, stableSeq: s.stableSeq, entries: [] });
+      s.stableSentSeq = s.stableSeq;
+    }
+  }
+
+  private onAck(from: MemberRef, m: Extract<ProtocolMessage, { t: 'ack' }>, nowMs: number): void {
+    const s = this.seq;
+    const v = this.installed;
+    if (s === undefined || v === undefined || m.epoch !== v.id.epoch || !this.isMemberOfView(from) || this.isFrozen()) return;
+    const prev = s.acked.get(from.nodeId) ?? 0;
+    if (m.prefixSeq > prev) {
+      s.acked.set(from.nodeId, Math.min(m.prefixSeq, s.lastSeq));
+      s.ackProgressMs.set(from.nodeId, nowMs);
+    }
+    const stableBefore = s.stableSeq;
+    this.updateStable();
+    if (s.stableSeq > stableBefore) this.sequence(nowMs);
+    if (m.nack || m.prefixSeq < s.lastSeq) this.resendTo(from.nodeId, m.prefixSeq, m.nack, nowMs);
+    else if (m.prefixSeq <= prev && s.stableSeq >= m.prefixSeq) this.sendTo([from.nodeId], { t: 'ordered', epoch: v.id.epoch, stableSeq: s.stableSeq, entries: [] });
+  }
+
+  private updateStable(): void {
+    const s = this.seq;
+    if (s === undefined) return;
+    let stable = s.lastSeq;
+    for (const a of s.acked.values()) stable = Math.min(stable, a);
+    if (stable <= s.stableSeq) return;
+    for (let q = s.stableSeq + 1; q <= stable; q++) {
+      s.unstableBytes -= s.log.get(q)?.data.length ?? 0;
+      s.log.delete(q);
+    }
+    s.stableSeq = stable;
+    this.stableSeq = Math.max(this.stableSeq, stable);
+    this.deliverUpTo(Math.min(this.stableSeq, this.prefixSeq));
+  }
+
+  /**
+   * Re-sends entries after `fromSeq` to one member, bounded by the burst size. A NACK is answered
+   * after a quarter interval at most, a silent member after a full interval without ack progress;
+   * either way at most one burst per quarter interval, so repairs never turn into a storm.
+   */
+  private resendTo(nodeId: number, fromSeq: number, urgent: boolean, nowMs: number): void {
+    const s = this.seq;
+    const v = this.installed;
+    if (s === undefined || v === undefined) return;
+    const interval = this.config.timing.retransmitIntervalMs;
+    if (nowMs - (s.resentMs.get(nodeId) ?? -Infinity) < interval / 4) return;
+    if (!urgent && nowMs - (s.ackProgressMs.get(nodeId) ?? 0) < this.config.timing.orderedRetransmitMs) return;
+    s.ackProgressMs.set(nodeId, nowMs);
+    s.resentMs.set(nodeId, nowMs);
+    const entries: OrderedEntry[] = [];
+    for (let q = Math.max(fromSeq, s.stableSeq) + 1; q <= s.lastSeq && entries.length < this.config.limits.retransmitBurstMax; q++) {
+      const e = s.log.get(q);
+      invariant(e !== undefined, () => `leader log holds unstable entry ${q}`);
+      entries.push(e);
+    }
+    this.counters.retransmittedEntries += entries.length;
+    for (const chunk of this.chunk(entries)) this.sendTo([nodeId], { t: 'ordered', epoch: v.id.epoch, stableSeq: s.stableSeq, entries: chunk });
+  }
+
+  // ---------------------------------------------------------------- receiving side
+
+  private onOrdered(from: MemberRef, m: Extract<ProtocolMessage, { t: 'ordered' }>, nowMs: number): void {
+    const v = this.installed;
+    if (v === undefined || m.epoch !== v.id.epoch || from.nodeId !== v.id.leader || !this.isMemberOfView(from) || this.isFrozen()) return;
+    for (const e of m.entries) {
+      if (e.seq > this.prefixSeq && !this.received.has(e.seq) && this.received.size < this.config.limits.orderWindowMax * 2) this.receiveEntry(e);
+    }
+    this.advancePrefix();
+    const gap = this.received.size > this.prefixSeq - this.deliveredSeq;
+    if (!gap) this.gapSinceMs = undefined;
+    else this.gapSinceMs ??= nowMs;
+    this.stableSeq = Math.max(this.stableSeq, Math.min(m.stableSeq, this.prefixSeq));
+    this.deliverUpTo(Math.min(this.stableSeq, this.prefixSeq));
+    if (this.prefixSeq - this.ackSentSeq >= ACK_EVERY_ENTRIES) this.maybeAck(nowMs, true);
+  }
+
+  private receiveEntry(e: OrderedEntry): void {
+    this.received.set(e.seq, e);
+    if (e.sender === this.self.nodeId && e.submitId > this.orderedSubmitId) this.orderedSubmitId = e.submitId;
+  }
+
+  private advancePrefix(): void {
+    while (this.received.has(this.prefixSeq + 1)) this.prefixSeq += 1;
+  }
+
+  /**
+   * Acks go to the leader when forced (every ACK_EVERY_ENTRIES), when the prefix grew, or
+   * periodically while unstable. A gap that outlives a quarter retransmit interval (so is not
+   * mere reordering) turns the ack into a NACK, which the leader answers at once.
+   */
+  private maybeAck(nowMs: number, force: boolean): void {
+    const v = this.installed;
+    if (v === undefined || this.isFrozen() || v.id.leader === this.self.nodeId) return;
+    const interval = this.config.timing.retransmitIntervalMs;
+    const nack = this.gapSinceMs !== undefined && nowMs - this.gapSinceMs >= interval / 4;
+    const grew = this.prefixSeq > this.ackSentSeq;
+    const waiting = (this.stableSeq < this.prefixSeq || this.gapSinceMs !== undefined) && nowMs - this.ackSentMs >= interval;
+    if (!force && !grew && !waiting && !(nack && nowMs - this.ackSentMs >= interval / 4)) return;
+    this.ackSentSeq = this.prefixSeq;
+    this.ackSentMs = nowMs;
+    if (nack) this.gapSinceMs = nowMs;
+    this.sendTo([v.id.leader], { t: 'ack', epoch: v.id.epoch, prefixSeq: this.prefixSeq, nack });
+  }
+
+  private deliverUpTo(seq: number): void {
+    const v = this.installed;
+    if (v === undefined) return;
+    while (this.deliveredSeq < seq) {
+      const q = this.deliveredSeq + 1;
+      const e = this.received.get(q);
+      invariant(e !== undefined, () => `entry ${q} present for delivery`);
+      this.received.delete(q);
+      this.deliveredSeq = q;
+      this.deliverEntry(e, v.id);
+    }
+  }
+
+  private deliverEntry(e: OrderedEntry, view: ViewId): void {
+    if (e.kind !== ENTRY_KIND.data) this.applyGroupOp(e, view);
+    else this.reassemble(e, view);
+    if (e.sender === this.self.nodeId && e.fragIndex === e.fragCount - 1) {
+      const head = this.outbox.shift();
+      invariant(head !== undefined && head.msgId === e.msgId, () => `own message ${e.msgId} delivered in send order`);
+      this.outboxBytes -= head.data.length;
+    }
+  }
+
+  /** Senders' messages reach a node in msgId order, so one number per sender incarnation suffices. */
+  private isDuplicate(e: OrderedEntry): boolean {
+    const incarnation = this.memberIncarnation.get(e.sender);
+    invariant(incarnation !== undefined, () => `sender ${e.sender} of entry ${e.seq} is a member of the view`);
+    const last = this.deliveredMsgId.get(e.sender);
+    if (last !== undefined && last.incarnation === incarnation && e.msgId <= last.msgId) return true;
+    this.deliveredMsgId.set(e.sender, { incarnation, msgId: e.msgId });
+    return false;
+  }
+
+  private reassemble(e: OrderedEntry, view: ViewId): void {
+    if (e.fragCount === 1) {
+      invariant(!this.reassembly.has(e.sender), () => `message ${e.sender}/${e.msgId} does not interrupt a fragmented one`);
+      this.deliverMessage(e, view, e.data.length, [e.data]);
+      return;
+    }
+    let r = this.reassembly.get(e.sender);
+    if (e.fragIndex === 0) {
+      r = { msgId: e.msgId, parts: [], bytes: 0, fragments: 0 };
+      this.reassembly.set(e.sender, r);
+    }
+    invariant(r !== undefined && r.msgId === e.msgId && r.fragments === e.fragIndex, () => `fragments of ${e.sender}/${e.msgId} arrive in order`);
+    r.fragments += 1;
+    r.bytes += e.data.length;
+    // A message above the size bound is dropped by every member alike (the order is the same everywhere).
+    if (r.bytes <= this.config.limits.messageBytesMax) r.parts.push(e.data);
+    else r.parts = [];
+    if (e.fragIndex < e.fragCount - 1) return;
+    this.reassembly.delete(e.sender);
+    this.deliverMessage(e, view, r.bytes, r.parts);
+  }
+
+  /** Hands a complete message (its last fragment is `e`) to the application, at most once. */
+  private deliverMessage(e: OrderedEntry, view: ViewId, bytes: number, parts: readonly Uint8Array[]): void {
+    if (bytes > this.config.limits.messageBytesMax) {
+      this.counters.oversizedDropped += 1;
+      return;
+    }
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    if (this.isDuplicate(e)) {
+      this.counters.duplicatesSuppressed += 1;
+      this.events.push({ type: 'duplicate', view, seq: e.seq, sender: e.sender, msgId: e.msgId, data });
+      return;
+    }
+    this.counters.messagesDelivered += 1;
+    if (!(this.agreedGroups.get(this.self.nodeId)?.has(e.group) ?? false)) return;
+    this.events.push({ type: 'message', view, seq: e.seq, sender: e.sender, group: e.group, msgId: e.msgId, data });
+  }
+
+  // ---------------------------------------------------------------- retransmission
+
+  private retransmit(nowMs: number): void {
+    const t = this.config.timing;
+    const ir = this.installRetry;
+    if (ir !== undefined && ir.pending.size > 0 && nowMs - ir.lastSentMs >= t.retransmitIntervalMs && nowMs - ir.sentMs < t.proposalTimeoutMs) {
+      ir.lastSentMs = nowMs;
+      this.sendTo([...ir.pending], ir.message);
+    }
+    if (this.orderedSubmitId !== this.orderedSubmitIdAtCheck) {
+      this.orderedSubmitIdAtCheck = this.orderedSubmitId;
+      this.submitProgressMs = nowMs;
+    }
+    if (this.installed !== undefined && !this.isFrozen() && this.sentSubmitId > this.orderedSubmitId && nowMs - this.submitProgressMs >= t.submitRetransmitMs) {
+      this.counters.retransmittedSubmits += this.sentSubmitId - this.orderedSubmitId;
+      this.sentSubmitId = this.orderedSubmitId;
+    }
+    const s = this.seq;
+    if (s !== undefined && !this.isFrozen()) {
+      for (const [nodeId, acked] of s.acked) if (nodeId !== this.self.nodeId && acked < s.lastSeq) this.resendTo(nodeId, acked, false, nowMs);
+    }
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private otherConfigured(): number[] {
+    return this.configuredIds.filter((id) => id !== this.self.nodeId);
+  }
+
+  private sendTo(to: readonly number[], message: ProtocolMessage): void {
+    if (to.length > 0) this.out.push({ to, message });
+  }
+}
