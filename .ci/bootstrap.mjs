@@ -37,8 +37,11 @@ function ensureInstalled() {
   const stamp = join(root, 'node_modules', '.paceline-install-stamp');
   const want = createHash('sha256').update(readFileSync(lock)).digest('hex');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
-  // npm ci builds better-sqlite3 from source (no prebuilt binary can be downloaded here): ~1 min.
-  must('installing dependencies (npm ci; builds better-sqlite3 from source, about a minute)', 'npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install` rather than `npm ci`: turbo lists optional binaries for every platform, and a
+  // registry that serves only some of them leaves them out of the lockfile, which `npm ci`
+  // refuses. The lockfile still pins every version installed. better-sqlite3 builds from source
+  // (no prebuilt binary can be downloaded here): about a minute.
+  must('installing dependencies (npm install; builds better-sqlite3 from source, about a minute)', 'npm', ['install', '--no-audit', '--no-fund']);
   writeFileSync(stamp, want);
 }
 
