@@ -17,6 +17,8 @@ packages=(
   openssh-client        # fence_ssh
   procps psmisc         # process inspection in agent suites
   shellcheck            # static check of every shell agent
+  openssl               # a throw-away certificate for the director's HTTPS health check
+  haproxy               # bench:ipvs runs the userspace director side by side with it
 )
 
 missing=()

@@ -5,6 +5,9 @@
  * them together, so a command can be tested without the others.
  */
 import { Command, CommanderError } from 'commander';
+import { registerCrmSimulate } from './commands/crm_simulate.js';
+import { registerDemo } from './commands/demo.js';
+import { registerIpvsCommands } from './commands/ipvs.js';
 import { registerMessagingCommands } from './commands/messaging.js';
 import { registerRaCommands } from './commands/ra.js';
 
@@ -14,8 +17,11 @@ export function buildProgram(): Command {
     .version('0.1.0', '--version', 'print the version')
     .showHelpAfterError('(run paceline --help for the commands)')
     .enablePositionalOptions();
+  registerDemo(program);
+  registerCrmSimulate(program);
   registerRaCommands(program);
   registerMessagingCommands(program);
+  registerIpvsCommands(program);
   return program;
 }
 

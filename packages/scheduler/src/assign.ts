@@ -3,6 +3,7 @@
  * resources to nodes, following Pacemaker 2.1.5's pcmk__primitive_assign, pcmk__group_assign,
  * clone instance distribution and colocation score merging.
  */
+import { copyMap } from './util.js';
 import { SCORE_INFINITY, addScores } from '@paceline/cib';
 import type { Constraints, WLocation } from './constraints.js';
 import type { ScoreLine } from './types.js';
@@ -179,7 +180,7 @@ export interface AssignCtx {
 /** The node table cmp_resources compares: the resource's scores with its colocations merged in. */
 function sortingScores(ctx: AssignCtx, r: WRsc): Map<string, number> {
   const base = r.variant === 'group' ? (r.children[r.children.length - 1] ?? r) : r;
-  let work = new Map(base.allowed);
+  let work = copyMap(base.allowed);
   for (const c of base.thisWith) {
     const m = addColocatedNodeScores(ctx, c.primary, work, c.nodeAttribute, c.score / SCORE_INFINITY, { active: true, thisWith: true, nonnegative: false });
     if (m) work = m;
@@ -431,11 +432,20 @@ function assignBest(ctx: AssignCtx, r: WRsc, prefer0: WNode | undefined): boolea
   return finalize(ctx, r, chosen, false);
 }
 
+const noContributions: readonly never[] = Object.freeze([]);
+
+/**
+ * pe__show_node_weights: `r`'s allowed-node scores as they stand now, then each child's own,
+ * recursively; orphans (and everything under them) are not shown.
+ */
 export function recordScores(ctx: AssignCtx, fn: string, r: WRsc): void {
+  if (r.orphan) return;
   const names = [...r.allowed.keys()].sort();
   for (const n of names) {
-    ctx.scores.push({ fn, rsc: r.id, node: n, score: r.allowed.get(n) ?? 0, contributions: [...(r.contrib.get(n) ?? [])] });
+    const list = r.contrib.get(n);
+    ctx.scores.push({ fn, rsc: r.id, node: n, score: r.allowed.get(n) ?? 0, contributions: list ? list.slice() : noContributions });
   }
+  for (const c of r.children) recordScores(ctx, fn, c);
 }
 
 function assignPrimitive(ctx: AssignCtx, r: WRsc, prefer: WNode | undefined): WNode | undefined {
@@ -444,12 +454,12 @@ function assignPrimitive(ctx: AssignCtx, r: WRsc, prefer: WNode | undefined): WN
   if (r.allocating) return undefined;
   r.allocating = true;
   for (const c of [...r.thisWith]) {
-    const before = new Map(r.allowed);
+    const before = copyMap(r.allowed);
     applyThisWith(ctx, r, c);
     contributeDiff(r, before, 'colocation', `${c.id} (with ${c.primary.id})`);
   }
   for (const c of [...r.withThis]) {
-    const before = new Map(r.allowed);
+    const before = copyMap(r.allowed);
     applyWithThis(ctx, r, c);
     contributeDiff(r, before, 'colocation', `${c.id} (${c.dependent.id} with this)`);
   }
@@ -459,7 +469,7 @@ function assignPrimitive(ctx: AssignCtx, r: WRsc, prefer: WNode | undefined): WN
     r.nextRole = r.role;
   }
   recordScores(ctx, 'pcmk__primitive_assign', r);
-  r.finalScores = new Map(r.allowed);
+  r.finalScores = copyMap(r.allowed);
   if (ctx.u.flags.stonithEnabled && !ctx.u.flags.haveStonithResource) r.managed = false;
   if (!r.managed) {
     if (r.nextRole === R_UNKNOWN || true) r.nextRole = r.role;
@@ -483,7 +493,7 @@ export function anyAvailable(u: Unpacked, allowed: Map<string, number>): boolean
 }
 
 function applyThisWith(ctx: AssignCtx, r: WRsc, c: WColocation): void {
-  const archive = c.dependentRole >= R_PROMOTED || (c.score < 0 && c.score > -SCORE_INFINITY) ? new Map(r.allowed) : undefined;
+  const archive = c.dependentRole >= R_PROMOTED || (c.score < 0 && c.score > -SCORE_INFINITY) ? copyMap(r.allowed) : undefined;
   assign(ctx, c.primary, undefined);
   applyColocScore(ctx, r, c.primary, c);
   if (archive && !anyAvailable(ctx.u, r.allowed)) {
@@ -520,9 +530,9 @@ export function addColocatedNodeScores(
       rsc.merging = false;
       return undefined;
     }
-    work = addColocatedNodeScores(ctx, member, new Map(nodes), attr, factor, flags) ?? new Map(nodes);
+    work = addColocatedNodeScores(ctx, member, copyMap(nodes), attr, factor, flags) ?? copyMap(nodes);
   } else {
-    work = new Map(nodes);
+    work = copyMap(nodes);
     addNodeScoresMatchingAttr(ctx, work, rsc, attr, factor, flags.nonnegative);
   }
   if (anyAvailable(ctx.u, work)) {
@@ -560,33 +570,40 @@ function addNodeScoresMatchingAttr(
   const attr = attr0 ?? '#uname';
   // best_node_score_matching_attr for every value at once: one pass over the resource's nodes.
   const bestByValue = new Map<string, number>();
-  for (const [oname, ow] of rsc.allowed) {
+  rsc.allowed.forEach((ow, oname) => {
     const on = ctx.u.nodeByName.get(oname);
-    if (!on || !nodeAvailable(on)) continue;
+    if (!on || !nodeAvailable(on)) return;
     const v = on.attrs.get(attr);
-    if (v === undefined) continue;
-    const key = v.toLowerCase();
+    if (v === undefined) return;
+    const key = caseFold(v);
     const prev = bestByValue.get(key);
     if (prev === undefined ? ow > -SCORE_INFINITY : ow > prev) bestByValue.set(key, ow);
-  }
-  for (const [name, weight] of nodes) {
+  });
+  nodes.forEach((weight, name) => {
     const node = ctx.u.nodeByName.get(name);
-    if (!node) continue;
+    if (!node) return;
     const value = node.attrs.get(attr);
-    const best = value === undefined ? -SCORE_INFINITY : (bestByValue.get(value.toLowerCase()) ?? -SCORE_INFINITY);
-    if (factor < 0 && best < 0) continue;
-    if (weight === INFINITY_HACK) continue;
+    const best = value === undefined ? -SCORE_INFINITY : (bestByValue.get(caseFold(value)) ?? -SCORE_INFINITY);
+    if (factor < 0 && best < 0) return;
+    if (weight === INFINITY_HACK) return;
     const wf = factor * best;
     let w = Math.trunc(wf < 0 ? wf - 0.5 : wf + 0.5);
     if (w === 0 && best !== 0) w = factor > 0 ? 1 : factor < 0 ? -1 : 0;
     const ns = addScores(w, weight);
     if (onlyPositive && ns < 0 && weight > 0) {
       nodes.set(name, INFINITY_HACK);
-      continue;
+      return;
     }
-    if (onlyPositive && ns < 0 && weight === 0) continue;
+    if (onlyPositive && ns < 0 && weight === 0) return;
     nodes.set(name, ns);
-  }
+  });
+}
+
+const noUpperCase = /^[^A-Z\u0080-\uffff]*$/;
+
+/** Attribute values compare case-insensitively; most are lower case already (no new string then). */
+function caseFold(v: string): string {
+  return noUpperCase.test(v) ? v : v.toLowerCase();
 }
 
 /** Dispatch on the primary's variant (pcmk__*_apply_coloc_score, for the dependent's sake). */
@@ -665,18 +682,19 @@ export function applyColocToAllowed(ctx: AssignCtx, dependent: WRsc, primary: WR
   const attr = c.nodeAttribute ?? '#id';
   const pn = primary.allocatedTo;
   if (!pn && c.score < 0) return;
-  const value = pn?.attrs.get(attr);
-  const work = new Map(dependent.allowed);
-  for (const [name, w] of work) {
+  const raw = pn?.attrs.get(attr);
+  const value = raw === undefined ? undefined : caseFold(raw);
+  const work = copyMap(dependent.allowed);
+  work.forEach((w, name) => {
     const node = ctx.u.nodeByName.get(name);
+    const nodeValue = node?.attrs.get(attr);
     if (!pn) work.set(name, addScores(-c.score, w));
-    else if (node && node.attrs.get(attr)?.toLowerCase() === value?.toLowerCase() && value !== undefined) {
+    else if (value !== undefined && nodeValue !== undefined && caseFold(nodeValue) === value) {
       if (c.score < SCORE_INFINITY) work.set(name, addScores(c.score, w));
     } else if (c.score >= SCORE_INFINITY) work.set(name, addScores(-c.score, w));
-  }
+  });
   if (c.score <= -SCORE_INFINITY || c.score >= SCORE_INFINITY || anyAvailable(ctx.u, work)) {
-    dependent.allowed.clear();
-    for (const [k, v] of work) dependent.allowed.set(k, v);
+    work.forEach((v, k) => dependent.allowed.set(k, v));
   }
 }
 

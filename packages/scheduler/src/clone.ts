@@ -3,6 +3,7 @@
  * instance comparison of pcmk_sched_resource.c): instances are sorted, kept where they run when
  * possible, spread over nodes within clone-node-max, and the best-scored ones promoted.
  */
+import { copyMap } from './util.js';
 import { SCORE_INFINITY, addScores } from '@paceline/cib';
 import type { AssignCtx } from './assign.js';
 import { addColocatedNodeScores, anyAvailable, applyColocScore, applyColocToAllowed, assign, recordScores } from './assign.js';
@@ -219,7 +220,7 @@ function instanceLocation(inst: WRsc): WNode | undefined {
 function snapshot(r: WRsc): Map<WRsc, Map<string, number>> {
   const m = new Map<WRsc, Map<string, number>>();
   const v = (x: WRsc): void => {
-    m.set(x, new Map(x.allowed));
+    m.set(x, copyMap(x.allowed));
     for (const c of x.children) v(c);
   };
   v(r);
@@ -421,19 +422,25 @@ function promotionScoreApplies(clone: WRsc, r: WRsc, node: WNode): boolean {
   return (r.allowed.get(node.name) ?? -1) >= 0;
 }
 
-/** The promotion score of `r` on `node`; `undefined` when no attribute is set (the default). */
-function promotionScore(clone: WRsc, r: WRsc, node: WNode): number | undefined {
+/**
+ * promotion_score: the promotion score of `r` on `node`, `dflt` when no attribute applies. A cloned
+ * group's is the sum of the scores its members have (matches the corpus: a member without one adds
+ * nothing), `dflt` when none has one.
+ */
+function promotionScore(clone: WRsc, r: WRsc, node: WNode, dflt: number): number {
+  return ownPromotionScore(clone, r, node) ?? dflt;
+}
+
+function ownPromotionScore(clone: WRsc, r: WRsc, node: WNode): number | undefined {
   if (r.children.length > 0) {
-    let total = 0;
-    let any = false;
+    let total: number | undefined;
     for (const c of r.children) {
-      const s = promotionScore(clone, c, node);
-      if (s !== undefined) any = true;
-      total += s ?? 0;
+      const s = ownPromotionScore(clone, c, node);
+      if (s !== undefined) total = (total ?? 0) + s;
     }
-    return any ? total : 0;
+    return total;
   }
-  if (!promotionScoreApplies(clone, r, node)) return 0;
+  if (!promotionScoreApplies(clone, r, node)) return undefined;
   // pe_node_attribute_calculated: with container-attribute-target=host, a guest's attributes are
   // read from the node hosting its container.
   let attrs: ReadonlyMap<string, string> | undefined = node.attrs;
@@ -463,7 +470,7 @@ function addPromotionScores(ctx: AssignCtx, clone: WRsc): void {
     for (const [name, w] of inst.allowed) {
       const node = ctx.u.nodeByName.get(name);
       if (!node || !nodeAvailable(node)) continue;
-      const score = promotionScore(clone, inst, node) ?? 0;
+      const score = promotionScore(clone, inst, node, 0);
       if (score > 0) {
         const ns = addScores(w, score);
         if (ns !== w) inst.allowed.set(name, ns);
@@ -502,6 +509,8 @@ function setInstanceRoles(ctx: AssignCtx, clone: WRsc): void {
   let promoted = 0;
   for (const inst of clone.children) {
     const r = rank.get(inst) as InstanceRank;
+    // The "promotion score" line crm_simulate -s prints for every instance, placed or not.
+    ctx.scores.push({ fn: 'promotion', rsc: inst.id, node: instanceLocation(inst)?.name ?? 'none', score: r.sortIndex, contributions: [] });
     let chosen: WNode | undefined;
     if (r.sortIndex >= 0 && (promoted < clone.promotedMax || !clone.managed)) chosen = nodeToBePromotedOn(ctx, clone, inst, promotedOn);
     if (!chosen) {
@@ -528,11 +537,11 @@ function setInstanceRoles(ctx: AssignCtx, clone: WRsc): void {
 function setInstancePriority(ctx: AssignCtx, clone: WRsc, inst: WRsc): number {
   if (instanceCurrentRole(inst) === R_STARTED) setUnpromotedCurrent(inst);
   const chosen = instanceLocation(inst);
-  if (!chosen) return inst.promotionPriority;
+  // An instance that will not be active keeps the sort index it had (0: never set before).
+  if (!chosen) return 0;
   const next = inst.variant === 'primitive' ? inst.nextRole : instanceNextRole(inst);
   if (next === R_STARTED || next === R_UNKNOWN) {
-    const s = promotionScore(clone, inst, chosen);
-    inst.promotionPriority = s === undefined ? -1 : s;
+    inst.promotionPriority = promotionScore(clone, inst, chosen, -1);
   } else if (next === R_UNPROMOTED || next === R_STOPPED) {
     inst.promotionPriority = -SCORE_INFINITY;
   }
@@ -573,7 +582,7 @@ function applyRoleColocation(ctx: AssignCtx, dependent: WRsc, primary: WRsc, c: 
 }
 
 function sortPromotable(ctx: AssignCtx, clone: WRsc, rank: Map<WRsc, InstanceRank>): void {
-  const weights = new Map(clone.allowed);
+  const weights = copyMap(clone.allowed);
   for (const inst of clone.children) {
     const r = rank.get(inst) as InstanceRank;
     if (r.sortIndex < 0) continue;

@@ -4,6 +4,8 @@
  * changed definition forces a restart ("due to resource definition change") or, when the agent
  * supports it, a reload.
  */
+import type { NvSet } from '@paceline/cib';
+import type { Digests } from './digest.js';
 import { computeDigests } from './digest.js';
 import type { Unpacked } from './unpack.js';
 import type { HistoryOp, WNode, WRsc } from './work.js';
@@ -46,15 +48,17 @@ function opDefaultsTimeoutMs(u: Unpacked): number | undefined {
 
 export function configChanges(u: Unpacked): Map<WRsc, ConfigChange> {
   const out = new Map<WRsc, ConfigChange>();
-  for (const node of u.nodes) {
-    if (!node.maintenance && !nodeAvailable(node)) continue;
-    for (const top of u.resources) {
-      for (const r of primitivesOf(top)) {
-        // Generated guest connections have no configuration of their own to compare.
-        if (r.orphan || !r.def || !r.runningOn.includes(node)) continue;
+  const cache: DigestCache = new Map();
+  const timeoutMs = opDefaultsTimeoutMs(u);
+  for (const top of u.resources) {
+    for (const r of primitivesOf(top)) {
+      // Generated guest connections have no configuration of their own to compare.
+      if (r.orphan || !r.def || r.runningOn.length === 0) continue;
+      for (const node of r.runningOn) {
+        if (!node.maintenance && !nodeAvailable(node)) continue;
         const ops = r.history.get(node.name);
         if (!ops) continue;
-        const c = checkHistory(u, r, node, ops);
+        const c = checkHistory(u, r, node, ops, cache, timeoutMs);
         if (c) {
           const prev = out.get(r);
           out.set(r, {
@@ -69,7 +73,24 @@ export function configChanges(u: Unpacked): Map<WRsc, ConfigChange> {
   return out;
 }
 
-function checkHistory(u: Unpacked, r: WRsc, node: WNode, ops: readonly HistoryOp[]): ConfigChange | undefined {
+/**
+ * Digests per resource and operation, shared by the nodes the resource runs on when nothing in its
+ * parameters depends on the node (no rules in its instance attribute sets or its operations').
+ */
+type DigestCache = Map<WRsc, Map<string, Digests> | undefined>;
+
+function nodeIndependent(r: WRsc): boolean {
+  const noRules = (sets: readonly NvSet[] | undefined): boolean => (sets ?? []).every((s) => (s.ref ?? s).rules.length === 0);
+  for (let p: WRsc | undefined = r; p; p = p.parent) {
+    if (p.def) {
+      if (!noRules(p.def.instanceAttributes) || !noRules(p.def.templateRef?.instanceAttributes)) return false;
+    } else if (!noRules(p.instanceSets)) return false;
+  }
+  const ops = [...(r.def?.ops ?? []), ...(r.def?.templateRef?.ops ?? [])];
+  return ops.every((o) => noRules((o.ref ?? o).instanceAttributes) && noRules((o.ref ?? o).meta));
+}
+
+function checkHistory(u: Unpacked, r: WRsc, node: WNode, ops: readonly HistoryOp[], cache: DigestCache, timeoutMs: number | undefined): ConfigChange | undefined {
   const agentStop = agentChanged(r, node);
   const { start, stop } = activeIndexes(ops);
   if (start < stop) return undefined;
@@ -82,7 +103,7 @@ function checkHistory(u: Unpacked, r: WRsc, node: WNode, ops: readonly HistoryOp
     if (!(op.intervalMs > 0 || ['monitor', 'start', 'promote', 'migrate_from'].includes(op.task))) return;
     if (op.intervalMs > 0 && !configured(r, op.task, op.intervalMs)) return;
     const task = op.intervalMs === 0 && ['monitor', 'migrate_from', 'promote'].includes(op.task) ? 'start' : op.task;
-    const rc = digestCompare(u, r, node, task, op);
+    const rc = digestCompare(u, r, node, task, op, cache, timeoutMs);
     if (rc === 'restart') {
       if (op.intervalMs === 0) restart = true;
     } else if (rc === 'all' || rc === 'unknown') {
@@ -116,11 +137,32 @@ function configured(r: WRsc, task: string, intervalMs: number): boolean {
   });
 }
 
-function digestCompare(u: Unpacked, r: WRsc, node: WNode, task: string, op: HistoryOp): 'match' | 'restart' | 'all' | 'unknown' {
+function digestCompare(
+  u: Unpacked,
+  r: WRsc,
+  node: WNode,
+  task: string,
+  op: HistoryOp,
+  cache: DigestCache,
+  timeoutMs: number | undefined,
+): 'match' | 'restart' | 'all' | 'unknown' {
   const recordedAll = op.xml.opDigest;
   const recordedRestart = op.xml.opRestartDigest;
   const secureList = op.xml.opSecureDigest !== undefined ? (op.xml.opSecureParams ?? '') : undefined;
-  const d = computeDigests(r, node, task, op.intervalMs, u.nowSec, opDefaultsTimeoutMs(u), op.xml.opForceRestart, recordedRestart !== undefined, secureList, op.xml.crmFeatureSet);
+  const compute = (): Digests =>
+    computeDigests(r, node, task, op.intervalMs, u.nowSec, timeoutMs, op.xml.opForceRestart, recordedRestart !== undefined, secureList, op.xml.crmFeatureSet);
+  let perRsc = cache.get(r);
+  if (!cache.has(r)) {
+    perRsc = nodeIndependent(r) ? new Map() : undefined;
+    cache.set(r, perRsc);
+  }
+  let d: Digests;
+  if (perRsc) {
+    const key = `${task}\0${op.intervalMs}\0${op.xml.opForceRestart ?? '\u0001'}\0${recordedRestart !== undefined}\0${secureList ?? '\u0001'}\0${op.xml.crmFeatureSet ?? ''}`;
+    const hit = perRsc.get(key);
+    d = hit ?? compute();
+    if (!hit) perRsc.set(key, d);
+  } else d = compute();
   let rc: 'match' | 'restart' | 'all' | 'unknown';
   if (recordedRestart !== undefined && d.restart !== undefined && d.restart !== recordedRestart) rc = 'restart';
   else if (recordedAll === undefined) rc = 'unknown';

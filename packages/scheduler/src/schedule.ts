@@ -3,6 +3,7 @@
  * assignment, actions, fencing, orderings, summary. `schedule(cib, options)` is a pure function
  * of the CIB and the time; `unpackCluster` runs the first phase only.
  */
+import { copyMap } from './util.js';
 import type { Cib } from '@paceline/cib';
 import { SCORE_INFINITY } from '@paceline/cib';
 import type { Constraints } from './constraints.js';
@@ -42,40 +43,120 @@ interface Run {
   readonly result: ScheduleResult;
 }
 
+/** The state the phases of one run share; each phase fills its part. */
+interface RunState {
+  readonly cib: Cib;
+  readonly options: ScheduleOptions;
+  u?: Unpacked;
+  state?: ClusterState;
+  diagnostics: Diagnostic[];
+  cons?: Constraints;
+  noPromotion?: ReadonlySet<WRsc>;
+  scores: ScoreLine[];
+  fencing?: ReturnType<typeof scheduleFencing>;
+  plans?: Map<WRsc, PrimPlan>;
+  result?: ScheduleResult;
+}
+
+/** One named step of a run (for callers that measure phases: the engine itself has no clock). */
+export interface SchedulePhase {
+  readonly name: string;
+  readonly run: () => void;
+}
+
+function must<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`scheduler phase order: ${what} not computed yet`);
+  return v;
+}
+
+function phasesOf(s: RunState): readonly SchedulePhase[] {
+  const { cib } = s;
+  return [
+    {
+      name: 'unpack',
+      run: () => {
+        s.u = unpack(cib, effectiveNowSec(cib, s.options));
+        s.state = toClusterState(s.u);
+        s.diagnostics.push(...s.u.diagnostics);
+      },
+    },
+    {
+      name: 'constraints',
+      run: () => {
+        const u = must(s.u, 'unpack');
+        const tags = new Map<string, readonly string[]>();
+        for (const t of cib.configuration?.tags ?? []) tags.set(t.id, t.refs);
+        // A template named in a constraint stands for the primitives built from it.
+        for (const t of cib.configuration?.resources?.templates ?? []) {
+          tags.set(t.id, allResources(cib).filter((r) => r.kind === 'primitive' && r.template === t.id).map((r) => r.id));
+        }
+        s.noPromotion = applyTickets(cib, u, tags, s.diagnostics).noPromotion;
+        const cons0 = buildConstraints(u, { constraints: cib.configuration?.constraints?.constraints ?? [], tags }, s.diagnostics);
+        s.cons = withGuestConstraints(u, { ...cons0, locations: [...healthLocations(u), ...cons0.locations] });
+        groupInternalColocations(u);
+      },
+    },
+    {
+      name: 'node criteria',
+      run: () => {
+        const u = must(s.u, 'unpack');
+        applyNodeCriteria(u, must(s.cons, 'constraints'));
+        avoidRemoteNodes(u);
+      },
+    },
+    {
+      name: 'assignment',
+      run: () => {
+        const u = must(s.u, 'unpack');
+        const promotedLocations = new Map<string, Map<string, number>>();
+        for (const l of must(s.cons, 'constraints').locations) {
+          if (l.role !== R_PROMOTED) continue;
+          const m = promotedLocations.get(l.rsc.id) ?? new Map<string, number>();
+          for (const [n, sc] of l.scores) m.set(n, (m.get(n) ?? 0) + sc);
+          promotedLocations.set(l.rsc.id, m);
+        }
+        assignAll({ u, scores: s.scores, promotedLocations, noPromotion: must(s.noPromotion, 'tickets') });
+        if (u.flags.startupProbes && u.nodes.some((n) => n.online && !n.unclean)) sortInstancesByNumber(u);
+      },
+    },
+    {
+      name: 'actions',
+      run: () => {
+        const u = must(s.u, 'unpack');
+        remoteConnectionFencing(u);
+        s.fencing = scheduleFencing(u);
+        const fenced = new Set(s.fencing.map((f) => f.node.name));
+        s.plans = planPrimitives(u, fenced, configChanges(u));
+        applyOrderings(u, must(s.cons, 'constraints'), s.plans);
+      },
+    },
+    {
+      name: 'summary',
+      run: () => {
+        const u = must(s.u, 'unpack');
+        const plans = must(s.plans, 'actions');
+        const fencing = must(s.fencing, 'actions');
+        const summary = summarize(u, plans, fencing);
+        const actions = buildActions(u, plans, fencing);
+        s.result = { state: must(s.state, 'unpack'), transition: { actions, summary }, scores: s.scores, diagnostics: s.diagnostics };
+      },
+    },
+  ];
+}
+
+/**
+ * The phases of `schedule(cib, options)` in order, and how to get the result once they have all
+ * run. For benchmarks and tracing; `schedule` runs them back to back.
+ */
+export function schedulePhases(cib: Cib, options: ScheduleOptions = {}): { phases: readonly SchedulePhase[]; result: () => ScheduleResult } {
+  const s: RunState = { cib, options, diagnostics: [], scores: [] };
+  return { phases: phasesOf(s), result: () => must(s.result, 'summary') };
+}
+
 function run(cib: Cib, options: ScheduleOptions): Run {
-  const u = unpack(cib, effectiveNowSec(cib, options));
-  const state = toClusterState(u);
-  const diagnostics: Diagnostic[] = [...u.diagnostics];
-  const tags = new Map<string, readonly string[]>();
-  for (const t of cib.configuration?.tags ?? []) tags.set(t.id, t.refs);
-  // A template named in a constraint stands for the primitives built from it.
-  for (const t of cib.configuration?.resources?.templates ?? []) {
-    tags.set(t.id, allResources(cib).filter((r) => r.kind === 'primitive' && r.template === t.id).map((r) => r.id));
-  }
-  const tickets = applyTickets(cib, u, tags, diagnostics);
-  const cons0 = buildConstraints(u, { constraints: cib.configuration?.constraints?.constraints ?? [], tags }, diagnostics);
-  const cons = withGuestConstraints(u, { ...cons0, locations: [...healthLocations(u), ...cons0.locations] });
-  groupInternalColocations(u);
-  applyNodeCriteria(u, cons);
-  avoidRemoteNodes(u);
-  const scores: ScoreLine[] = [];
-  const promotedLocations = new Map<string, Map<string, number>>();
-  for (const l of cons.locations) {
-    if (l.role !== R_PROMOTED) continue;
-    const m = promotedLocations.get(l.rsc.id) ?? new Map<string, number>();
-    for (const [n, s] of l.scores) m.set(n, (m.get(n) ?? 0) + s);
-    promotedLocations.set(l.rsc.id, m);
-  }
-  assignAll({ u, scores, promotedLocations, noPromotion: tickets.noPromotion });
-  if (u.flags.startupProbes && u.nodes.some((n) => n.online && !n.unclean)) sortInstancesByNumber(u);
-  remoteConnectionFencing(u);
-  const fencing = scheduleFencing(u);
-  const fenced = new Set(fencing.map((f) => f.node.name));
-  const plans = planPrimitives(u, fenced, configChanges(u));
-  applyOrderings(u, cons, plans);
-  const summary = summarize(u, plans, fencing);
-  const actions = buildActions(u, plans, fencing);
-  return { u, plans, result: { state, transition: { actions, summary }, scores, diagnostics } };
+  const s: RunState = { cib, options, diagnostics: [], scores: [] };
+  for (const p of phasesOf(s)) p.run();
+  return { u: must(s.u, 'unpack'), plans: must(s.plans, 'actions'), result: must(s.result, 'summary') };
 }
 
 export function schedule(cib: Cib, options: ScheduleOptions = {}): ScheduleResult {
@@ -203,7 +284,7 @@ function toClusterState(u: Unpacked): ClusterState {
     shutdown: n.shutdown,
     pending: n.pending,
     fenceReason: u.fenceRequests.get(n.name),
-    attributes: new Map(n.attrs),
+    attributes: copyMap(n.attrs),
     utilization: new Map(),
     weight: n.configWeight,
     connectionRsc: undefined,
@@ -223,7 +304,7 @@ function toClusterState(u: Unpacked): ClusterState {
     nodeByName: new Map(nodes.map((n) => [n.name, n])),
     resources,
     resourceById: new Map(resources.map((r) => [r.id, r])),
-    options: new Map(u.options),
+    options: copyMap(u.options),
   };
 }
 
@@ -251,7 +332,7 @@ function resourceInfo(u: Unpacked, r: WRsc): ResourceInfo {
     targetRole: r.targetRole === undefined ? 'Started' : roleName(r.targetRole),
     failCounts,
     history: new Map(),
-    meta: new Map(r.meta),
+    meta: copyMap(r.meta),
     promotable: r.promotable,
     unique: r.unique,
   };

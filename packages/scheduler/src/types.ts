@@ -194,9 +194,15 @@ export interface ScoreContribution {
   readonly score: number;
 }
 
-/** One allocation score line as `crm_simulate -s` prints it: `FN: RSC allocation score on NODE: S`. */
+/**
+ * One score line as `crm_simulate -s` prints it (`formatScoreLine`): `FN: RSC allocation score on
+ * NODE: S`, or `RSC promotion score on NODE: S` (fn `promotion`; NODE `none` when unplaced).
+ */
 export interface ScoreLine {
-  /** pcmk__primitive_assign, pcmk__group_assign, pcmk__clone_assign, pcmk__bundle_assign, ... */
+  /**
+   * The Pacemaker 2.1.5 function that printed it: pcmk__primitive_assign, pcmk__group_assign,
+   * pcmk__clone_allocate, pcmk__bundle_allocate; or `promotion`.
+   */
   readonly fn: string;
   readonly rsc: string;
   readonly node: string;

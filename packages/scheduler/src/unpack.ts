@@ -7,7 +7,7 @@ import { SCORE_INFINITY, addScores, parseScore } from '@paceline/cib';
 import type { BuiltBundle, Replica } from './bundle.js';
 import { bundleGuestNames, bundleLayout, pinReplicaInstances } from './bundle.js';
 import type { Diagnostic } from './types.js';
-import { boolOr, isTrue, mergeNvSets, parseIntervalMs, parseRole } from './util.js';
+import { boolOr, isTrue, mergeNvSets, parseIntervalMs, parseRole, copyMap } from './util.js';
 import type { HistoryOp, OnFail, RoleNum, RscOptions, Variant, WNode, WRsc } from './work.js';
 import { R_PROMOTED, R_STARTED, R_STOPPED, R_UNKNOWN, R_UNPROMOTED, cloneAncestor, contribute, newRsc, roleNum, topNoBundle, topParent } from './work.js';
 
@@ -55,7 +55,7 @@ export function unpack(cib: Cib, nowSec: number): Unpacked {
   const nodes = readNodes(cib, flags, nowSec);
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   const nodeById = new Map(nodes.map((n) => [n.id, n]));
-  const ctx: BuildCtx = { cib, nowSec, flags, nodes, byId: new Map(), templateOf: new Map(), options, cloneChild: new Map(), cloneExplicit: new Map(), bundles: new Map() };
+  const ctx: BuildCtx = { cib, nowSec, flags, nodes, byId: new Map(), templateOf: new Map(), options, cloneChild: new Map(), cloneExplicit: new Map(), bundles: new Map(), diagnostics };
   const top: WRsc[] = [];
   for (const r of cib.configuration?.resources?.resources ?? []) {
     const w = buildResource(ctx, r, undefined, undefined);
@@ -422,6 +422,7 @@ interface BuildCtx {
   readonly cloneChild: Map<WRsc, Primitive | import('@paceline/cib').Group>;
   readonly cloneExplicit: Map<WRsc, Map<string, string>>;
   readonly bundles: Map<WRsc, BuiltBundle>;
+  readonly diagnostics: Diagnostic[];
 }
 
 function explicitMeta(ctx: BuildCtx, r: Resource | Primitive, parentExplicit: Map<string, string> | undefined): Map<string, string> {
@@ -433,7 +434,7 @@ function explicitMeta(ctx: BuildCtx, r: Resource | Primitive, parentExplicit: Ma
 }
 
 function fullMeta(ctx: BuildCtx, explicit: Map<string, string>, agent: { class?: string; provider?: string; type?: string }): Map<string, string> {
-  const m = new Map(explicit);
+  const m = copyMap(explicit);
   mergeNvSets(ctx.cib.configuration?.rscDefaults?.meta ?? [], {
     nodeAttrs: undefined,
     nowSec: ctx.nowSec,
@@ -573,18 +574,31 @@ function buildResource(
         if (dflt === undefined) explicit.set('resource-stickiness', '1');
       }
       const meta = fullMeta(ctx, explicit, {});
-      const opts = readOptions(ctx, meta, 'clone', true, undefined);
+      let opts = readOptions(ctx, meta, 'clone', true, undefined);
+      let childExplicit = explicit;
+      if (opts.unique && r.child && forcedAnonymous(r.child)) {
+        // pe__force_anon: agents of this class cannot be unique clones; at most one per node.
+        ctx.diagnostics.push({
+          severity: 'warning',
+          code: 'clone-forced-anonymous',
+          item: r.id,
+          message: `Ignoring globally-unique for ${r.id} because its agent class can only be an anonymous clone`,
+        });
+        opts = { ...opts, unique: false, cloneNodeMax: 1, cloneMax: Math.min(opts.cloneMax, ctx.nodes.length) };
+        childExplicit = copyMap(explicit);
+        childExplicit.set('globally-unique', 'false');
+      }
       const w = newRsc({ id: r.id + suffix, instanceSets: r.instanceAttributes, variant: 'clone', parent, def: undefined, agentClass: undefined, agent: undefined, meta, opts });
       ctx.byId.set(w.id, w);
       initAllowed(ctx, w);
       if (!r.child) return w;
       for (let i = 0; i < opts.cloneMax; i++) {
-        const inst = buildResource(ctx, r.child, w, explicit, `:${i}`);
+        const inst = buildResource(ctx, r.child, w, childExplicit, `:${i}`);
         if (inst) w.children.push(inst);
       }
       ctx.templateOf.set(r.child.id, w);
       ctx.cloneChild.set(w, r.child);
-      ctx.cloneExplicit.set(w, explicit);
+      ctx.cloneExplicit.set(w, childExplicit);
       if (r.child.kind === 'group') for (const m of r.child.children) ctx.templateOf.set(m.id, w);
       return w;
     }
@@ -597,10 +611,23 @@ function buildResource(
   }
 }
 
+/** Classes whose agents support unique clones (pcmk_ra_cap_unique). */
+const uniqueCapableClasses: ReadonlySet<string> = new Set(['ocf', 'stonith']);
+
+/** A primitive under `r` has an agent class that cannot be cloned uniquely (native_unpack). */
+function forcedAnonymous(r: Resource): boolean {
+  if (r.kind === 'primitive') {
+    const cls = r.class ?? r.templateRef?.class;
+    return cls !== undefined && !uniqueCapableClasses.has(cls);
+  }
+  if (r.kind === 'group') return r.children.some((c) => forcedAnonymous(c));
+  return false;
+}
+
 /** A generated primitive of a bundle (container, IP or remote connection). */
 function generatedPrimitive(ctx: BuildCtx, bundle: WRsc, explicit: Map<string, string>, id: string, provider: string, type: string): WRsc {
   const agent = { class: 'ocf', provider, type };
-  const meta = fullMeta(ctx, new Map(explicit), agent);
+  const meta = fullMeta(ctx, copyMap(explicit), agent);
   const opts = readOptions(ctx, meta, 'primitive', false, 'ocf');
   const remote = provider === 'pacemaker' && type === 'remote';
   const w = newRsc({
@@ -629,7 +656,7 @@ function buildBundle(ctx: BuildCtx, b: import('@paceline/cib').Bundle, explicit:
   initAllowed(ctx, w);
   let clone: WRsc | undefined;
   if (layout.withRemote && b.primitive) {
-    const cm = new Map(explicit);
+    const cm = copyMap(explicit);
     cm.set('ordered', 'true');
     cm.set('clone-max', String(layout.replicas));
     cm.set('clone-node-max', String(layout.replicasPerHost));
@@ -1026,11 +1053,15 @@ function unpackLrmResource(u: Unpacked, ctx: BuildCtx, node: WNode, lr: LrmResou
   rsc.role = R_UNKNOWN;
   const ops = lr.ops.map(parseOp);
   if (ops.length > 1) ops.sort((a, b) => a.callId - b.callId);
-  rsc.historyAgent.set(node.name, lr);
-  rsc.history.set(node.name, ops);
   const st: OpState = { onFail: 'ignore', lastFailure: undefined };
   for (const op of ops) unpackRscOp(u, rsc, node, op, st);
   processRscState(u, rsc, node, st.onFail);
+  // Only the history of nodes the resource is active on is read again (definition changes): keep
+  // that, not one table entry per resource and node.
+  if (rsc.runningOn.includes(node) || rsc.history.has(node.name)) {
+    rsc.historyAgent.set(node.name, lr);
+    rsc.history.set(node.name, ops);
+  }
   if (rsc.targetRole !== undefined) {
     if (rsc.nextRole === R_UNKNOWN || rsc.targetRole < rsc.nextRole) rsc.nextRole = rsc.targetRole;
   }
@@ -1301,9 +1332,8 @@ function processRscState(u: Unpacked, rsc: WRsc, node: WNode, onFail0: OnFail): 
     }
   }
   if (rsc.role !== R_STOPPED && rsc.role !== R_UNKNOWN) {
-    if (!rsc.runningOn.includes(node)) rsc.runningOn.push(node);
+    addRunning(u, rsc, node);
     rsc.roleOn.set(node.name, rsc.role);
-    for (let p = rsc.parent; p; p = p.parent) if (!p.runningOn.includes(node)) p.runningOn.push(node);
     switch (onFail) {
       case 'ignore':
         break;
@@ -1317,6 +1347,39 @@ function processRscState(u: Unpacked, rsc: WRsc, node: WNode, onFail0: OnFail): 
     }
   }
   void saveOnFail;
+}
+
+/**
+ * native_add_running: `rsc` is active on `node`. A primitive on a maintenance node becomes
+ * unmanaged; an unmanaged resource is held where it is (INFINITY there) and its parents only
+ * learn where it runs; a primitive active on several nodes applies multiple-active=stop_only (banned
+ * everywhere) or block (unmanaged, with its group or bundle when they block too). Then the parent.
+ */
+function addRunning(u: Unpacked, rsc: WRsc, node: WNode): void {
+  if (rsc.runningOn.includes(node)) return;
+  rsc.runningOn.push(node);
+  if (rsc.variant === 'primitive' && node.maintenance) rsc.managed = false;
+  if (!rsc.managed) {
+    banRsc(rsc, node.name, SCORE_INFINITY, 'not managed: held where it is active');
+    if (node.online) for (let p = rsc.parent; p; p = p.parent) if (!p.runningOn.includes(node)) p.runningOn.push(node);
+    return;
+  }
+  if (rsc.variant === 'primitive' && rsc.runningOn.length > 1) {
+    if (rsc.multipleActive === 'stop_only') {
+      for (const n of u.nodes) rsc.allowed.set(n.name, -SCORE_INFINITY);
+    } else if (rsc.multipleActive === 'block') {
+      rsc.managed = false;
+      rsc.blocked = true;
+      const p = rsc.parent;
+      if (p && (p.variant === 'group' || p.variant === 'bundle') && p.multipleActive === 'block') {
+        for (const c of p.children) {
+          c.managed = false;
+          c.blocked = true;
+        }
+      }
+    }
+  }
+  if (rsc.parent) addRunning(u, rsc.parent, node);
 }
 
 export { R_UNPROMOTED };

@@ -104,3 +104,10 @@ export function roleRankOf(role: Role): number {
 }
 
 export { SCORE_INFINITY };
+
+/** A copy of a map without the per-entry arrays `new Map(map)` allocates while iterating. */
+export function copyMap<K, V>(m: ReadonlyMap<K, V>): Map<K, V> {
+  const out = new Map<K, V>();
+  m.forEach((v, k) => out.set(k, v));
+  return out;
+}

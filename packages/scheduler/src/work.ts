@@ -147,7 +147,7 @@ export interface WRsc {
   cloneName: string | undefined;
   /** Utilization the resource consumes (primitives). */
   utilization: Map<string, number>;
-  /** Operation history per node name, sorted by call id (unpack). */
+  /** Operation history per node name, sorted by call id, kept for the nodes the resource is active on (unpack). */
   history: Map<string, HistoryOp[]>;
   /** The agent recorded with that history, per node name. */
   historyAgent: Map<string, { readonly class?: string; readonly provider?: string; readonly type?: string }>;
@@ -305,8 +305,8 @@ export function contribute(r: WRsc, node: string, source: string, item: string |
 
 /** Records the per-node difference between two score tables as one contribution each. */
 export function contributeDiff(r: WRsc, before: ReadonlyMap<string, number>, source: string, item: string | undefined): void {
-  for (const [node, after] of r.allowed) {
+  r.allowed.forEach((after, node) => {
     const b = before.get(node) ?? 0;
     if (after !== b) contribute(r, node, source, item, after - b);
-  }
+  });
 }

@@ -334,7 +334,7 @@ function runResourceAction(a: Action, input: ExecuteInput, known: ReadonlySet<st
     intervalMs: a.intervalMs,
     rc,
     targetRc,
-    nowSec: input.state.nowSec,
+    nowSec: input.clockSec,
     opKey: a.task === 'notify' ? notifyKey(a, graphId) : undefined,
     opDigest: input.digests?.digest(configuredId(lrmName), a.task, a.intervalMs, input.state.nodeByName.get(node)?.attributes),
     ...migrationEnds(a, input),

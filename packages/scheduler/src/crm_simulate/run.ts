@@ -39,8 +39,10 @@ export interface CrmSimulateOptions {
   /** -t: the effective time, ISO 8601. */
   readonly now?: string;
   /**
-   * The caller's clock (epoch seconds), used only when neither -t nor the CIB's execution-date
-   * gives a time, as crm_simulate then uses the current time. Default 0.
+   * The caller's clock (epoch seconds). crm_simulate uses the current time when neither -t nor the
+   * CIB's execution-date gives one, and stamps simulated results and injected failures with it.
+   * Default: just after the newest time recorded in the status (so simulated results are newer
+   * than the history they follow, as with a real clock), and never before the effective time.
    */
   readonly currentTimeSec?: number;
   readonly nodeUp?: readonly string[];
@@ -135,6 +137,11 @@ function effectiveDate(root: XmlElement, options: CrmSimulateOptions): { nowSec:
   return { nowSec: options.currentTimeSec ?? 0, info: undefined };
 }
 
+/** The clock simulated results are stamped with (see `CrmSimulateOptions.currentTimeSec`). */
+function clockOf(options: CrmSimulateOptions, editor: StatusEditor, nowSec: number): number {
+  return options.currentTimeSec ?? Math.max(nowSec, editor.latestRecordedSec() + 1);
+}
+
 export function simulateCib(inputRoot: XmlElement, options: CrmSimulateOptions): CrmSimulateResult {
   const date = effectiveDate(inputRoot, options);
   if ('error' in date) return failure(exitCodes.usage, date.error);
@@ -189,7 +196,7 @@ class SimulationRun {
   /** -u/-d/-f/-i/-q/-w/tickets: applied to the status, then the CIB is read again. */
   inject(): void {
     if (!this.quiet) this.out.spacer();
-    applyInjections(this.editor, this.state, this.options, this.quiet ? undefined : this.out, this.options.currentTimeSec ?? this.nowSec);
+    applyInjections(this.editor, this.state, this.options, this.quiet ? undefined : this.out, clockOf(this.options, this.editor, this.nowSec));
     this.cib = readCib(this.editor.root);
     this.state = unpackCluster(this.cib, { nowSec: this.nowSec });
     this.printed = true;
@@ -240,7 +247,7 @@ class SimulationRun {
       promotedMonitors: promotedMonitorsOf(this.cib),
       opFail: this.options.opFail ?? [],
       digests: new DigestSource(this.cib, this.nowSec),
-      clockSec: this.options.currentTimeSec ?? this.nowSec,
+      clockSec: clockOf(this.options, this.editor, this.nowSec),
       report,
     });
     if (this.options.xml) this.xmlSections.push(events.length > 0 ? `  <transition>\n${events.join('')}  </transition>\n` : '  <transition/>\n');
@@ -286,16 +293,14 @@ function isTrue(v: string | undefined): boolean {
   return l === 'true' || l === 'yes' || l === 'on' || l === 'y' || l === '1';
 }
 
-/** maint-mode message and the "N of M resource instances DISABLED" line. */
+/** The maint-mode message and the "N of M resource instances DISABLED" line. */
 function printPreamble(out: TextOutput, state: ClusterState): boolean {
   let printed = false;
+  // pcmk__simulate prints maint-mode only under maintenance-mode (its stop-all-resources text is
+  // crm_mon's).
   if (isTrue(state.options.get('maintenance-mode'))) {
     out.info('\n              *** Resource management is DISABLED ***');
     out.info('  The cluster will not attempt to start, stop or recover services');
-    printed = true;
-  } else if (isTrue(state.options.get('stop-all-resources'))) {
-    out.info('\n    *** Resource management is DISABLED ***');
-    out.info('  The cluster will keep all resources stopped');
     printed = true;
   }
   const counts = instanceCounts(state);
@@ -358,11 +363,15 @@ function utilizationLines(state: ClusterState): string[] {
   return lines;
 }
 
+/**
+ * Whether pcmk__simulate applies injections at all. As in 2.1.5, `-q` alone does not count: the
+ * quorum is set only together with another injection.
+ */
 function hasInjections(o: CrmSimulateOptions): boolean {
   return (
     (o.nodeUp?.length ?? 0) + (o.nodeDown?.length ?? 0) + (o.nodeFail?.length ?? 0) + (o.opInject?.length ?? 0) +
       (o.ticketGrant?.length ?? 0) + (o.ticketRevoke?.length ?? 0) + (o.ticketStandby?.length ?? 0) + (o.ticketActivate?.length ?? 0) >
-      0 || o.quorum !== undefined || o.watchdog !== undefined
+      0 || o.watchdog !== undefined
   );
 }
 
@@ -439,7 +448,7 @@ function injectOp(editor: StatusEditor, state: ClusterState, agents: ReadonlyMap
   for (const text of editor.injectFailcount(node, rscId, task, intervalMs, rc, clockSec)) out?.item(text);
   const agent = agents.get(rscId) ?? agents.get(rscId.replace(/:\d+$/, '')) ?? { class: undefined, provider: undefined, type: undefined };
   const history = editor.resourceHistory(node, rscId, rscId, agent);
-  editor.recordOp(history, node, { rscId: history.attrs.id ?? rscId, task, intervalMs, rc, targetRc: 0, nowSec: state.nowSec });
+  editor.recordOp(history, node, { rscId: history.attrs.id ?? rscId, task, intervalMs, rc, targetRc: 0, nowSec: clockSec });
 }
 
 /** Agent identity of every configured primitive (templates resolved), by id. */

@@ -58,6 +58,7 @@ export interface OpResult {
   readonly rc: number;
   /** What the scheduler expected (7 for most probes): an rc other than this is a failure. */
   readonly targetRc: number;
+  /** When it ran: crm_simulate stamps results with the wall clock (time()), not the effective date. */
   readonly nowSec: number;
   /** For notify: the notify key Pacemaker records it under. */
   readonly opKey?: string;
@@ -136,6 +137,23 @@ export class StatusEditor {
     removeChildren(ns, 'transient_attributes');
   }
 
+  /** The newest last-rc-change / last-run recorded in the status (0 when none). */
+  latestRecordedSec(): number {
+    let latest = 0;
+    const visit = (el: MutElement): void => {
+      if (el.name === 'lrm_rsc_op') {
+        for (const k of ['last-rc-change', 'last-run']) {
+          const v = Number.parseInt(el.attrs[k] ?? '0', 10);
+          if (Number.isFinite(v) && v > latest) latest = v;
+        }
+        return;
+      }
+      for (const c of el.children) if (c.kind === 'element') visit(c as MutElement);
+    };
+    visit(this.status);
+    return latest;
+  }
+
   /** The unames of every node_state, in document order. */
   nodeStateNames(): string[] {
     const out: string[] = [];
@@ -165,9 +183,13 @@ export class StatusEditor {
     const ns = this.nodeState(uname);
     const lrm = ensureChild(ns, 'lrm', { id: ns.attrs.id ?? uname });
     const resources = ensureChild(lrm, 'lrm_resources');
-    const existing =
-      childElement(resources, 'lrm_resource', (c) => c.attrs.id === rscId) ??
-      childElement(resources, 'lrm_resource', (c) => c.attrs.id === lrmName);
+    // Pacemaker finds the entry by an XPath that must match exactly once: a duplicated entry (seen
+    // in old CIBs) is not found, and a fresh one is created.
+    const unique = (id: string): MutElement | undefined => {
+      const all = resources.children.filter((c): c is MutElement => c.kind === 'element' && c.name === 'lrm_resource' && (c as MutElement).attrs.id === id);
+      return all.length === 1 ? all[0] : undefined;
+    };
+    const existing = unique(rscId) ?? (lrmName !== rscId ? unique(lrmName) : undefined);
     if (existing) return existing;
     const attrs: Record<string, string> = { id: lrmName };
     if (agent.class !== undefined) attrs.class = agent.class;

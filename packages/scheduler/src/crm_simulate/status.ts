@@ -10,6 +10,7 @@
  */
 import { parseScore, SCORE_INFINITY, type Cib, type Primitive, type Resource } from '@paceline/cib';
 import type { ClusterState, NodeInfo, ResourceInfo, Role } from '../types.js';
+import { mergeNvSets, parseIntervalMs } from '../util.js';
 import { TextOutput } from './text.js';
 
 /** Pacemaker's pcmk__numeric_strcasecmp: numbers inside names compare numerically. */
@@ -65,6 +66,8 @@ interface PrimitiveConfig {
   readonly provider: string | undefined;
   readonly type: string | undefined;
   readonly description: string | undefined;
+  /** failure-timeout meta as written (own sets, then rsc_defaults). */
+  readonly failureTimeout: string | undefined;
 }
 
 /** The parts of an operation record the renderer reads. */
@@ -76,6 +79,7 @@ interface OpSeen {
   readonly callId: number;
   /** `on_node`: only entries carrying it are found by pe__failed_probe_for_rsc. */
   readonly onNode?: string | undefined;
+  readonly lastRcChange?: number | undefined;
 }
 
 type History = ReadonlyMap<string, readonly OpSeen[]>;
@@ -86,18 +90,21 @@ interface View {
   readonly cib: Cib | undefined;
   /** Operation history read from the CIB by lrm_resource id (used when the state carries none). */
   readonly cibHistory: ReadonlyMap<string, History>;
+  /** Shutdown locks in force: lrm_resource id -> the node it is locked to. */
+  readonly locks: ReadonlyMap<string, string>;
   readonly primitives: ReadonlyMap<string, PrimitiveConfig>;
   /** Resource id -> node names of primitives running there (for "standby (with active resources)"). */
   readonly nodesWithResources: ReadonlySet<string>;
   readonly opts: StatusOptions;
 }
 
-function collectPrimitives(cib: Cib | undefined): Map<string, PrimitiveConfig> {
+function collectPrimitives(cib: Cib | undefined, nowSec: number): Map<string, PrimitiveConfig> {
   const out = new Map<string, PrimitiveConfig>();
+  const defaults = mergeNvSets(cib?.configuration?.rscDefaults?.meta ?? [], { nodeAttrs: undefined, nowSec });
   const visit = (r: Resource): void => {
     switch (r.kind) {
       case 'primitive':
-        out.set(r.id, primitiveConfig(r));
+        out.set(r.id, primitiveConfig(r, defaults, nowSec));
         return;
       case 'group':
         for (const c of r.children) visit(c);
@@ -119,13 +126,15 @@ function collectPrimitives(cib: Cib | undefined): Map<string, PrimitiveConfig> {
   return out;
 }
 
-function primitiveConfig(p: Primitive): PrimitiveConfig {
+function primitiveConfig(p: Primitive, defaults: ReadonlyMap<string, string>, nowSec: number): PrimitiveConfig {
   const t = p.templateRef;
+  const meta = mergeNvSets([...p.meta, ...(t?.meta ?? [])], { nodeAttrs: undefined, nowSec });
   return {
     class: p.class ?? t?.class,
     provider: p.provider ?? t?.provider,
     type: p.type ?? t?.type,
     description: p.description,
+    failureTimeout: meta.get('failure-timeout') ?? defaults.get('failure-timeout'),
   };
 }
 
@@ -141,7 +150,8 @@ export function renderClusterStatus(out: TextOutput, title: string, state: Clust
     state,
     cib,
     cibHistory: readHistory(cib),
-    primitives: collectPrimitives(cib),
+    locks: readLocks(cib, state),
+    primitives: collectPrimitives(cib, state.nowSec),
     nodesWithResources: nodesRunningResources(state),
     opts,
   };
@@ -191,9 +201,30 @@ function readHistory(cib: Cib | undefined): Map<string, History> {
         opStatus: intOf(op.opStatus),
         callId: intOf(op.callId),
         onNode: op.onNode,
+        lastRcChange: op.lastRcChange !== undefined ? intOf(op.lastRcChange) : undefined,
       }));
       ops.sort((a, b) => a.callId - b.callId);
       perNode.set(node, [...(perNode.get(node) ?? []), ...ops]);
+    }
+  }
+  return out;
+}
+
+/**
+ * unpack_shutdown_lock: with the shutdown-lock option on, an lrm_resource carrying a shutdown-lock
+ * time locks the resource to that node, unless shutdown-lock-limit has passed since.
+ */
+function readLocks(cib: Cib | undefined, state: ClusterState): Map<string, string> {
+  const out = new Map<string, string>();
+  const enabled = (state.options.get('shutdown-lock') ?? '').toLowerCase();
+  if (!['true', 'yes', 'on', 'y', '1'].includes(enabled)) return out;
+  const limitSec = Math.floor(parseIntervalMs(state.options.get('shutdown-lock-limit')) / 1000);
+  for (const ns of cib?.status?.nodeStates ?? []) {
+    for (const lr of ns.lrm?.resources ?? []) {
+      const lockTime = intOf(lr.shutdownLock);
+      if (lockTime === 0) continue;
+      if (limitSec > 0 && state.nowSec > lockTime + limitSec) continue;
+      out.set(lr.id, ns.uname ?? ns.id);
     }
   }
   return out;
@@ -471,8 +502,18 @@ function printableId(view: View, r: ResourceInfo): string {
   return configuredId(r.id);
 }
 
+/**
+ * Implicit resources Pacemaker creates with meta internal=true and does not list: a guest node's
+ * connection (named after the guest node, not configured). The meta is honoured when the engine
+ * sets it; the guest connection is recognised in any case.
+ */
+function isInternal(view: View, r: ResourceInfo): boolean {
+  if (isTrue(r.meta.get('internal'))) return true;
+  return !view.primitives.has(r.id) && view.state.nodeByName.get(r.id)?.kind === 'guest';
+}
+
 function renderPrimitive(out: TextOutput, view: View, r: ResourceInfo, name: string): boolean {
-  if (isTrue(r.meta.get('internal'))) return false;
+  if (isInternal(view, r)) return false;
   out.item(primitiveLine(view, r, name));
   return true;
 }
@@ -548,11 +589,19 @@ function failedProbeRc(view: View, r: ResourceInfo, node: string | undefined): n
     if (r.failCounts.some((f) => f.node === n && f.expired)) continue;
     for (const op of ops) {
       if (op.task !== 'monitor' || op.intervalMs !== 0 || op.onNode === undefined) continue;
+      if (failureExpired(view, r, op)) continue;
       if (node !== undefined && op.onNode.toLowerCase() !== node.toLowerCase()) continue;
       if (op.rc === 5 || op.rc === 2 || op.opStatus === 7) return op.rc;
     }
   }
   return undefined;
+}
+
+/** check_operation_expiry: a failure older than the resource's failure-timeout is forgotten. */
+function failureExpired(view: View, r: ResourceInfo, op: OpSeen): boolean {
+  const timeoutMs = parseIntervalMs(r.meta.get('failure-timeout') ?? view.primitives.get(configuredId(r.id))?.failureTimeout);
+  if (timeoutMs <= 0 || op.lastRcChange === undefined) return false;
+  return op.lastRcChange + Math.floor(timeoutMs / 1000) <= view.state.nowSec;
 }
 
 function agentText(view: View, r: ResourceInfo): string {
@@ -591,7 +640,8 @@ function primitiveLine(view: View, r: ResourceInfo, name: string, at?: { node: s
   const extras = r as ResourceInfo & ResourceExtras;
   const multiple = r.runningOn.length > 1;
   const pending = pendingOf(view, r);
-  let node: string | undefined = at ? (at.node ?? undefined) : (r.runningOn[0] ?? pending?.node ?? extras.lockNode);
+  const lockNode = extras.lockNode ?? view.locks.get(r.id);
+  let node: string | undefined = at ? (at.node ?? undefined) : (r.runningOn[0] ?? pending?.node ?? lockNode);
   if (multiple) node = undefined;
   let s = `${name}\t(${agentText(view, r)}):\t`;
   if (r.orphan) s += ' ORPHANED';
@@ -611,7 +661,7 @@ function primitiveLine(view: View, r: ResourceInfo, name: string, at?: { node: s
   const flags: string[] = [];
   const n = node !== undefined ? view.state.nodeByName.get(node) : undefined;
   if (n && !n.online && n.unclean) flags.push('UNCLEAN');
-  if (node !== undefined && node === extras.lockNode) flags.push('LOCKED');
+  if (node !== undefined && node === lockNode) flags.push('LOCKED');
   if (view.opts.showPending && pending?.task === 'monitor') flags.push('Monitoring');
   const targetRole = targetRoleOf(view, r);
   if (targetRole !== undefined) {
@@ -651,13 +701,21 @@ function renderGroup(out: TextOutput, view: View, r: ResourceInfo): boolean {
 // Clones
 // ---------------------------------------------------------------------------------------------
 
+/** ID(clone_data->xml_obj_child): the configured child of a clone (also when it has no instance). */
+function configuredChildId(view: View, r: ResourceInfo): string | undefined {
+  for (const c of view.cib?.configuration?.resources?.resources ?? []) {
+    if ((c.kind === 'clone' || c.kind === 'master') && c.id === r.id) return c.child?.id;
+  }
+  return undefined;
+}
+
 function cloneHeader(view: View, r: ResourceInfo): string {
   const attrs: string[] = [];
   if (r.promotable) attrs.push('promotable');
   if (r.unique) attrs.push('unique');
   if (!r.managed) attrs.push('unmanaged');
   if (isDisabled(view, r)) attrs.push('disabled');
-  const childId = configuredId(r.children[0] ?? `${r.id}-child`);
+  const childId = configuredChildId(view, r) ?? configuredId(r.children[0] ?? '');
   return `Clone Set: ${r.id} [${childId}]${attrs.length > 0 ? ` (${attrs.join(', ')})` : ''}`;
 }
 

@@ -6,7 +6,7 @@
  * rsc_action_item_xml and the inject-*-xml messages).
  *
  * Not reproduced yet: bundle replicas (printed as their member resources), node attributes and
- * fail counts sections, node health and feature_set values (health "green", feature_set omitted).
+ * fail counts sections, node health (always "green").
  */
 import { escapeAttr } from '@paceline/cib';
 import type { ClusterState, NodeInfo, ResourceInfo, SummaryLine } from '../types.js';
@@ -38,6 +38,8 @@ function nodeXml(n: NodeInfo, state: ClusterState, indent: string): string {
       pending: bool(n.pending),
       unclean: bool(n.unclean),
       health: 'green',
+      // get_node_feature_set: online cluster nodes only; the attribute exists since 3.15.1.
+      feature_set: n.online && n.kind === 'member' ? (n.attributes.get('#feature-set') ?? '<3.15.1') : undefined,
       shutdown: bool(n.shutdown),
       expected_up: bool(n.online),
       is_dc: 'false',

@@ -1,0 +1,600 @@
+/**
+ * A configure session on one CIB: the parsed objects are given ids the way crmsh's idmgmt
+ * and fix_node_ids give them (`vip-instance_attributes-ip`, `vip-monitor-10s`, a `-0`, `-1`
+ * suffix when taken), placed in their CIB section, and the result committed as one change.
+ *
+ * The session owns a mutable copy of the CIB for the length of one batch; nothing reaches the
+ * caller before `result()`, so a failed batch changes nothing.
+ */
+import { applyChange, type XmlElement } from '@paceline/cib';
+import { addChild, cloneNode, cnode, elementsOf, firstOf, fromXml, isComment, parentOf, toXml, walk, type CNode } from './tree.js';
+
+export interface SessionError {
+  readonly code: 'id-in-use' | 'no-object' | 'not-primitive' | 'op-exists' | 'invalid-id' | 'child-in-use';
+  readonly message: string;
+}
+
+/** Sub-id suffixes by element (crmsh constants.subpfx_list). */
+const subpfx: Record<string, string> = {
+  instance_attributes: 'instance_attributes',
+  meta_attributes: 'meta_attributes',
+  utilization: 'utilization',
+  operations: 'ops',
+  rule: 'rule',
+  expression: 'expression',
+  date_expression: 'expression',
+  duration: 'duration',
+  date_spec: 'date_spec',
+  read: 'read',
+  write: 'write',
+  deny: 'deny',
+};
+
+const idless = new Set(['operations', 'fencing-topology', 'network', 'docker', 'rkt', 'storage', 'select', 'select_attributes', 'select_fencing', 'select_nodes', 'select_resources']);
+const isRef = new Set(['resource_ref', 'obj_ref', 'crmsh-ref']);
+const hintMap: Record<string, string> = {
+  node: 'node', primitive: 'rsc', template: 'rsc', master: 'grp', group: 'grp', clone: 'grp', rsc_location: 'location', 'fencing-topology': 'fencing', tags: 'tag', alerts: 'alert',
+};
+
+/** Which configuration section holds each kind of object. */
+const sectionOf: Record<string, string> = {
+  node: 'nodes',
+  primitive: 'resources', template: 'resources', group: 'resources', clone: 'resources', master: 'resources', bundle: 'resources',
+  rsc_location: 'constraints', rsc_colocation: 'constraints', rsc_order: 'constraints', rsc_ticket: 'constraints',
+  tag: 'tags', alert: 'alerts',
+  acl_role: 'acls', acl_target: 'acls', acl_group: 'acls', acl_user: 'acls',
+  cluster_property_set: 'crm_config', rsc_defaults: 'rsc_defaults', op_defaults: 'op_defaults',
+};
+export const resourceTags = new Set(['primitive', 'template', 'group', 'clone', 'master', 'bundle']);
+const containerTags = new Set(['group', 'clone', 'master', 'bundle']);
+const defaultSetId: Record<string, string> = { cluster_property_set: 'cib-bootstrap-options', rsc_defaults: 'rsc-options', op_defaults: 'op-options' };
+const nvsetTags = new Set(['instance_attributes', 'meta_attributes', 'utilization', 'cluster_property_set']);
+const validIdRe = /^[A-Za-z_][\w.-]*$/;
+const constraintRscAttrs = ['rsc', 'with-rsc', 'first', 'then'];
+/** crmsh's processing order of object kinds (_sort_cli_order), used to order deletions. */
+const deleteRank: Record<string, number> = {
+  node: 0, template: 1, primitive: 2, bundle: 3, group: 4, master: 5, clone: 6, tag: 8,
+  rsc_location: 9, rsc_colocation: 9, rsc_order: 9, rsc_ticket: 10, cluster_property_set: 11, rsc_defaults: 12, op_defaults: 13,
+  acl_role: 14, acl_target: 15, acl_group: 15, acl_user: 15, alert: 16,
+};
+
+function constraintRefs(con: CNode): string[] {
+  const refs: string[] = [];
+  for (const a of constraintRscAttrs) if (con.attrs.has(a)) refs.push(con.attrs.get(a)!);
+  for (const set of elementsOf(con, 'resource_set')) for (const r of elementsOf(set, 'resource_ref')) refs.push(r.attrs.get('id') ?? '');
+  return refs;
+}
+
+function renameRscRef(con: CNode, oldId: string, newId: string): void {
+  for (const a of constraintRscAttrs) if (con.attrs.get(a) === oldId) con.attrs.set(a, newId);
+}
+
+/**
+ * crmsh rename_rscref: references to `oldId` become `newId`, in simple constraints and in sets;
+ * a set reference that became a duplicate is dropped (the later one stays), and a set
+ * constraint left with two references becomes a simple one.
+ */
+function renameRscRefAll(con: CNode, oldId: string, newId: string): void {
+  renameRscRef(con, oldId, newId);
+  const sets = elementsOf(con, 'resource_set');
+  if (sets.length === 0) return;
+  const counts = new Map<string, number>();
+  for (const set of sets) {
+    for (const r of elementsOf(set, 'resource_ref')) {
+      if (r.attrs.get('id') === oldId) r.attrs.set('id', newId);
+      const id = r.attrs.get('id') ?? '';
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  }
+  for (const set of sets) {
+    set.children = set.children.filter((r) => {
+      if (r.tag !== 'resource_ref') return true;
+      const id = r.attrs.get('id') ?? '';
+      const n = counts.get(id) ?? 0;
+      if (n > 1) {
+        counts.set(id, n - 1);
+        return false;
+      }
+      return true;
+    });
+  }
+  // crmsh leaves an emptied set behind, which the schema rejects (its commit then fails): drop it.
+  con.children = con.children.filter((c) => c.tag !== 'resource_set' || elementsOf(c, 'resource_ref').length > 0);
+  let total = 0;
+  for (const n of counts.values()) total += n;
+  if (total === 2) rsetConvert(con);
+}
+
+/** crmsh delete_rscref: drop the references to `id`, then simplify what is left. */
+function deleteRscRef(con: CNode, id: string): void {
+  let simple = false;
+  for (const a of constraintRscAttrs) {
+    if (con.attrs.get(a) === id) {
+      con.attrs.delete(a);
+      simple = true;
+    }
+  }
+  if (simple) return;
+  let count = 0;
+  let nonseq = false;
+  for (const set of elementsOf(con, 'resource_set')) {
+    set.children = set.children.filter((r) => !(r.tag === 'resource_ref' && r.attrs.get('id') === id));
+    const n = elementsOf(set, 'resource_ref').length;
+    if (set.attrs.get('sequential') === 'false' && n > 1) nonseq = true;
+    count += n;
+  }
+  con.children = con.children.filter((c) => c.tag !== 'resource_set' || elementsOf(c, 'resource_ref').length > 0);
+  if (!nonseq && count === 2) rsetConvert(con);
+}
+
+/** crmsh rset_convert: a colocation or order on two references in sets becomes a simple one. */
+function rsetConvert(con: CNode): void {
+  if (con.tag !== 'rsc_colocation' && con.tag !== 'rsc_order') return;
+  const sets = elementsOf(con, 'resource_set');
+  const q = con.tag === 'rsc_order' ? 'action' : 'role';
+  const refs: Array<[string, string | undefined]> = [];
+  for (const set of sets) for (const r of elementsOf(set, 'resource_ref')) refs.push([r.attrs.get('id') ?? '', set.attrs.get(q)]);
+  if (refs.length !== 2) return;
+  let [a, b] = refs as [[string, string | undefined], [string, string | undefined]];
+  if (sets.length === 1 && con.tag === 'rsc_colocation') [a, b] = [b, a];
+  const names = con.tag === 'rsc_order' ? ['first', 'then'] : ['rsc', 'with-rsc'];
+  con.children = con.children.filter((c) => c.tag !== 'resource_set');
+  const tail = con.attrs.get('symmetrical') ?? con.attrs.get('node-attribute');
+  const tailKey = con.attrs.has('symmetrical') ? 'symmetrical' : 'node-attribute';
+  con.attrs.delete('symmetrical');
+  con.attrs.delete('node-attribute');
+  for (const [i, [rid, qual]] of [a, b].entries()) {
+    con.attrs.set(names[i]!, rid);
+    if (qual) con.attrs.set(`${names[i]}-${q}`, qual);
+  }
+  if (tail !== undefined) con.attrs.set(tailKey, tail);
+}
+
+/** crmsh silly_constraint: a constraint left without enough resources. */
+function sillyConstraint(con: CNode, id: string): boolean {
+  const alwaysOk = con.tag === 'rsc_location' || con.tag === 'rsc_ticket';
+  if (firstOf(con, 'resource_set')) {
+    const n = elementsOf(con, 'resource_set').reduce((k, s) => k + elementsOf(s, 'resource_ref').length, 0);
+    return alwaysOk ? n < 1 : n <= 1;
+  }
+  if (con.attrs.has('rsc-pattern')) return false;
+  let cnt = 0;
+  let self = 0;
+  for (const a of constraintRscAttrs) {
+    if (!con.attrs.has(a)) continue;
+    cnt++;
+    if (con.attrs.get(a) === id) self++;
+  }
+  return alwaysOk ? cnt < 1 : self === 2 || cnt < 2;
+}
+
+export class ConfigSession {
+  readonly cib: CNode;
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly original: XmlElement) {
+    this.cib = fromXml(original);
+    this.configuration();
+    for (const n of walk(this.configuration())) {
+      const id = n.attrs.get('id');
+      if (id) this.ids.add(id);
+    }
+  }
+
+  configuration(): CNode {
+    let c = firstOf(this.cib, 'configuration');
+    if (!c) {
+      c = cnode('configuration');
+      this.cib.children.unshift(c);
+    }
+    return c;
+  }
+
+  /** The configuration section `name`, created at the end when missing (crmsh get_topnode). */
+  section(name: string): CNode {
+    const conf = this.configuration();
+    let s = firstOf(conf, name);
+    if (!s) s = addChild(conf, name);
+    return s;
+  }
+
+  /** The new CIB: the original when nothing changed, else one change with epoch bumped once. */
+  result(): XmlElement {
+    return applyChange(this.original, toXml(this.cib));
+  }
+
+  // --- ids ---------------------------------------------------------------------------------
+
+  private newId(node: CNode, pfxIn: string): string {
+    const pfx = /^\d+$/.test(pfxIn) && node.tag !== 'node' ? `num-${pfxIn}` : pfxIn;
+    const name = node.attrs.get('name');
+    let id: string;
+    if (node.tag === 'nvpair') id = `${pfx}-${name}`;
+    else if (node.tag === 'op') {
+      const interval = node.attrs.get('interval');
+      id = interval ? `${pfx}-${name}-${interval}` : `${pfx}-${name}`;
+    } else {
+      const sub = subpfx[node.tag];
+      id = sub ? `${pfx}-${sub}` : pfx;
+    }
+    if (this.ids.has(id)) {
+      for (let cnt = 0; cnt < 99; cnt++) {
+        if (!this.ids.has(`${id}-${cnt}`)) {
+          id = `${id}-${cnt}`;
+          break;
+        }
+      }
+    }
+    this.ids.add(id);
+    return id;
+  }
+
+  private setId(node: CNode, hint: string, required = true): void {
+    const id = node.attrs.get('id') ?? node.attrs.get('uname');
+    if (id) this.ids.add(id);
+    const newId = id ?? (required ? this.newId(node, hint) : undefined);
+    if (newId) node.attrs.set('id', newId);
+  }
+
+  /** crmsh fix_node_ids: ids for every element that needs one, prefixed by its nearest id. */
+  fixNodeIds(node: CNode): void {
+    const recurse = (n: CNode, prefix: string): void => {
+      const needsId = !isRef.has(n.tag) && !n.attrs.has('id-ref') && !idless.has(n.tag);
+      if (needsId) this.setId(n, prefix);
+      let next = prefix;
+      if (n.tag === 'node' && n.attrs.has('uname')) next = n.attrs.get('uname')!;
+      else if (n.attrs.has('id')) next = n.attrs.get('id')!;
+      for (const c of n.children) if (!isComment(c)) recurse(c, next);
+    };
+    recurse(node, hintMap[node.tag] ?? '');
+  }
+
+  // --- lookups -----------------------------------------------------------------------------
+
+  findById(id: string): CNode | undefined {
+    for (const n of walk(this.configuration())) if (n.attrs.get('id') === id && n.tag !== 'resource_ref' && n.tag !== 'obj_ref') return n;
+    return undefined;
+  }
+
+  findResource(id: string): CNode | undefined {
+    for (const n of walk(this.section('resources'))) if (resourceTags.has(n.tag) && n.attrs.get('id') === id) return n;
+    return undefined;
+  }
+
+  /** Top-level objects in configuration order, as `show` lists them. */
+  objects(): CNode[] {
+    const out: CNode[] = [];
+    for (const sec of elementsOf(this.configuration())) out.push(...elementsOf(sec));
+    return out;
+  }
+
+  /** crmsh resolve_id_ref: an object id given where an attribute list is meant. */
+  resolveIdRef(listType: string, idRef: string): string {
+    const obj = this.objects().find((o) => o.attrs.get('id') === idRef) ?? this.findResource(idRef);
+    if (obj) {
+      for (const n of walk(obj)) if (n !== obj && n.tag === listType && n.attrs.get('id')) return n.attrs.get('id')!;
+    }
+    return idRef;
+  }
+
+  nodeNames(): string[] {
+    return elementsOf(this.section('nodes'), 'node').map((n) => n.attrs.get('uname') ?? n.attrs.get('id') ?? '');
+  }
+
+  // --- adding objects ----------------------------------------------------------------------
+
+  /** Adds a parsed object (crmsh create_from_cli). */
+  add(parsed: CNode): SessionError | undefined {
+    const node = cloneNode(parsed);
+    if (node.tag === 'cluster_property_set' || node.tag === 'rsc_defaults' || node.tag === 'op_defaults') return this.addNvset(node);
+    if (node.tag === 'op') return this.addOp(node);
+    if (node.tag === 'fencing-topology') return this.addFencing(node);
+    const id = node.attrs.get('id') ?? node.attrs.get('uname');
+    if (node.tag === 'node') {
+      const existing = elementsOf(this.section('nodes'), 'node').find((n) => (n.attrs.get('id') ?? n.attrs.get('uname')) === id || n.attrs.get('uname') === node.attrs.get('uname'));
+      if (existing) {
+        this.fixNodeIds(node);
+        this.mergeNodes(existing, node);
+        return undefined;
+      }
+    } else if (id !== undefined && !validIdRe.test(id)) return { code: 'invalid-id', message: `${id}: invalid object id` };
+    if (id !== undefined && this.idTaken(id, node.tag === 'node')) return { code: 'id-in-use', message: `id ${id} is already in use` };
+    this.fixNodeIds(node);
+    const err = this.resolveReferences(node);
+    if (err) return err;
+    this.section(sectionOf[node.tag] ?? node.tag).children.push(node);
+    if (containerTags.has(node.tag)) this.redirectChildrenConstraints(node);
+    return undefined;
+  }
+
+  /** crmsh _redirect_children_constraints: constraints on the new container's children move to it. */
+  private redirectChildrenConstraints(container: CNode): void {
+    const id = container.attrs.get('id')!;
+    const constraints = (): CNode[] => elementsOf(this.section('constraints'));
+    for (const child of elementsOf(container).filter((c) => resourceTags.has(c.tag))) {
+      const childId = child.attrs.get('id')!;
+      for (const con of constraints()) if (constraintRefs(con).includes(childId)) renameRscRefAll(con, childId, id);
+    }
+    for (const con of constraints()) if (constraintRefs(con).includes(id) && sillyConstraint(con, id)) this.removeObject(con);
+  }
+
+  /** Nodes and resources may share an id (crmsh keeps them apart); anything else may not. */
+  private idTaken(id: string, isNode: boolean): boolean {
+    const holders: CNode[] = [];
+    for (const n of walk(this.configuration())) if (n.attrs.get('id') === id && n.tag !== 'resource_ref' && n.tag !== 'obj_ref') holders.push(n);
+    if (holders.length === 0) return !isNode && this.ids.has(id) && !elementsOf(this.section('nodes'), 'node').some((n) => n.attrs.get('uname') === id);
+    return holders.some((h) => (h.tag === 'node') === isNode);
+  }
+
+  private mergeNodes(dnode: CNode, snode: CNode): void {
+    for (const sc of elementsOf(snode)) {
+      const dc = elementsOf(dnode, sc.tag)[0];
+      if (!dc) {
+        if (nvsetTags.has(sc.tag) || sc.tag === 'operations') dnode.children.push(cloneNode(sc));
+      } else if (nvsetTags.has(dc.tag)) this.mergeAttributes(dc, sc, 'nvpair');
+      else if (dc.tag === 'operations') this.mergeAttributes(dc, sc, 'op');
+    }
+  }
+
+  private mergeAttributes(dnode: CNode, snode: CNode, tag: string): void {
+    for (const c of elementsOf(snode, tag)) {
+      const name = c.attrs.get('name');
+      const dc = elementsOf(dnode, tag).find((d) => d.attrs.get('name') === name);
+      if (dc) {
+        const v = c.attrs.get('value');
+        if (v !== undefined) dc.attrs.set('value', v);
+      } else dnode.children.push(cloneNode(c));
+    }
+  }
+
+  /** Children named by `crmsh-ref` move into their new container (crmsh resolve_references). */
+  private resolveReferences(node: CNode): SessionError | undefined {
+    const refs = node.children.filter((c) => c.tag === 'crmsh-ref');
+    for (const ref of refs) {
+      const childId = ref.attrs.get('id')!;
+      const child = this.findResource(childId);
+      const idx = node.children.indexOf(ref);
+      if (!child) return { code: 'no-object', message: `${node.attrs.get('id')} refers to missing object ${childId}` };
+      const parent = parentOf(this.configuration(), child);
+      if (parent && parent.tag !== 'resources') return { code: 'child-in-use', message: `${childId} already in use at ${parent.attrs.get('id')}` };
+      if (parent) parent.children.splice(parent.children.indexOf(child), 1);
+      node.children.splice(idx, 1, child);
+    }
+    return undefined;
+  }
+
+  private addNvset(root: CNode): SessionError | undefined {
+    const set = root.tag === 'cluster_property_set' ? root : elementsOf(root)[0]!;
+    const secName = sectionOf[root.tag]!;
+    if (!set.attrs.get('id')) {
+      set.attrs.set('id', defaultSetId[root.tag]!);
+      this.ids.add(defaultSetId[root.tag]!);
+    }
+    const psetId = set.attrs.get('id')!;
+    if (!validIdRe.test(psetId)) return { code: 'invalid-id', message: `${psetId}: invalid object id` };
+    this.fixNodeIds(set);
+    const section = this.section(secName);
+    let obj = elementsOf(section).find((n) => n.attrs.get('id') === psetId);
+    if (!obj) {
+      obj = cnode(set.tag, { id: psetId });
+      section.children.push(obj);
+    }
+    this.copyNvpairs(obj, set);
+    return undefined;
+  }
+
+  private copyNvpairs(to: CNode, from: CNode): void {
+    for (const c of from.children) {
+      if (isComment(c)) {
+        if (!to.children.some((x) => isComment(x) && x.text === c.text)) to.children.push(cloneNode(c));
+      } else if (c.tag === 'nvpair') {
+        if (!c.attrs.has('value')) {
+          to.children.push(cloneNode(c));
+          continue;
+        }
+        const same = elementsOf(to, 'nvpair').find((n) => n.attrs.get('name') === c.attrs.get('name'));
+        if (same) same.attrs.set('value', c.attrs.get('value')!);
+        else to.children.push(cloneNode(c));
+      } else if (c.attrs.has('id')) {
+        const i = to.children.findIndex((x) => x.attrs.get('id') === c.attrs.get('id'));
+        if (i >= 0) to.children[i] = cloneNode(c);
+        else to.children.push(cloneNode(c));
+      } else to.children.push(cloneNode(c));
+    }
+  }
+
+  private addOp(op: CNode): SessionError | undefined {
+    const rscId = op.attrs.get('rsc')!;
+    const rsc = this.findResource(rscId);
+    if (!rsc) return { code: 'no-object', message: `object ${rscId} does not exist` };
+    if (rsc.tag !== 'primitive') return { code: 'not-primitive', message: `${rscId} is not a primitive` };
+    op.attrs.delete('rsc');
+    const name = op.attrs.get('name');
+    const interval = op.attrs.get('interval');
+    let ops = firstOf(rsc, 'operations');
+    if (ops && elementsOf(ops, 'op').some((o) => o.attrs.get('name') === name && o.attrs.get('interval') === interval)) {
+      return { code: 'op-exists', message: `${rscId} already has a ${name} op with interval ${interval}` };
+    }
+    this.setId(op, rscId);
+    if (!ops) ops = addChild(rsc, 'operations');
+    ops.children.push(op);
+    return undefined;
+  }
+
+  private addFencing(node: CNode): SessionError | undefined {
+    const conf = this.configuration();
+    const old = firstOf(conf, 'fencing-topology');
+    if (old) {
+      for (const n of walk(old)) if (n.attrs.get('id')) this.ids.delete(n.attrs.get('id')!);
+    }
+    this.fixNodeIds(node);
+    if (old) conf.children[conf.children.indexOf(old)] = node;
+    else conf.children.push(node);
+    return undefined;
+  }
+
+  // --- delete ------------------------------------------------------------------------------
+
+  /**
+   * Removes objects by id (crmsh `delete`): children of a container go back to the top level,
+   * tags lose the reference, constraints lose it too (a simple constraint on a container passes
+   * to its first child; a set constraint left with two references becomes a simple one; one
+   * left pointing at nothing is removed).
+   */
+  delete(id: string): SessionError | undefined {
+    const conf = this.configuration();
+    if (id === 'fencing_topology') {
+      const ft = firstOf(conf, 'fencing-topology');
+      if (!ft) return { code: 'no-object', message: `object ${id} does not exist` };
+      conf.children.splice(conf.children.indexOf(ft), 1);
+      for (const n of walk(ft)) if (n.attrs.get('id')) this.ids.delete(n.attrs.get('id')!);
+      return undefined;
+    }
+    const target = this.objectById(id);
+    if (!target) return { code: 'no-object', message: `object ${id} does not exist` };
+    this.deleteOne(target);
+    return undefined;
+  }
+
+  /**
+   * crmsh `delete ID...`: the objects go in reverse processing order (constraints before the
+   * resources they name, containers before their children), as crmsh sorts them.
+   */
+  deleteMany(ids: readonly string[]): SessionError | undefined {
+    const targets: CNode[] = [];
+    for (const id of ids) {
+      if (id === 'fencing_topology') {
+        const err = this.delete(id);
+        if (err) return err;
+        continue;
+      }
+      const t = this.objectById(id);
+      if (!t) return { code: 'no-object', message: `object ${id} does not exist` };
+      targets.push(t);
+    }
+    const key = (n: CNode): [number, string] => [deleteRank[n.tag] ?? 1000, n.attrs.get('id') ?? ''];
+    targets.sort((a, b) => {
+      const [ra, ia] = key(a);
+      const [rb, ib] = key(b);
+      return ra - rb || (ia < ib ? -1 : ia > ib ? 1 : 0);
+    });
+    for (const t of targets.reverse()) if (this.inTree(t)) this.deleteOne(t);
+    return undefined;
+  }
+
+  private inTree(n: CNode): boolean {
+    for (const x of walk(this.configuration())) if (x === n) return true;
+    return false;
+  }
+
+  /** crmsh _delete_1: an only child takes its container with it (the container goes first). */
+  private deleteOne(target: CNode): void {
+    const parent = parentOf(this.configuration(), target);
+    if (parent && containerTags.has(parent.tag) && elementsOf(parent).filter((c) => resourceTags.has(c.tag)).length === 1) this.deleteOne(parent);
+    if (this.inTree(target)) this.removeObject(target);
+  }
+
+  /**
+   * crmsh `rename`: the object's id changes, and so do the references to it in constraints
+   * (simple ones and resource sets) and tags. Ids generated from the old id stay as they are.
+   */
+  rename(oldId: string, newId: string): SessionError | undefined {
+    const obj = this.objectById(oldId);
+    if (!obj) return { code: 'no-object', message: `object ${oldId} does not exist` };
+    if (!validIdRe.test(newId)) return { code: 'invalid-id', message: `${newId}: invalid object id` };
+    if (this.ids.has(newId) || this.findById(newId)) return { code: 'id-in-use', message: `id ${newId} is already in use` };
+    obj.attrs.set('id', newId);
+    this.ids.delete(oldId);
+    this.ids.add(newId);
+    if (!resourceTags.has(obj.tag)) return undefined;
+    for (const con of elementsOf(this.section('constraints'))) if (constraintRefs(con).includes(oldId)) renameRscRefAll(con, oldId, newId);
+    for (const tag of elementsOf(this.section('tags'), 'tag')) for (const r of elementsOf(tag, 'obj_ref')) if (r.attrs.get('id') === oldId) r.attrs.set('id', newId);
+    return undefined;
+  }
+
+  private removeObject(target: CNode): void {
+    const conf = this.configuration();
+    const id = target.attrs.get('id') ?? '';
+    const children = containerTags.has(target.tag) ? elementsOf(target).filter((c) => resourceTags.has(c.tag)) : [];
+    const parent = parentOf(conf, target)!;
+    parent.children.splice(parent.children.indexOf(target), 1);
+    const resources = this.section('resources');
+    for (const c of children) resources.children.push(c);
+    for (const n of walk(target)) if (n.attrs.get('id')) this.ids.delete(n.attrs.get('id')!);
+    for (const c of children) for (const n of walk(c)) if (n.attrs.get('id')) this.ids.add(n.attrs.get('id')!);
+    if (!resourceTags.has(target.tag)) return;
+    for (const tag of elementsOf(this.section('tags'), 'tag')) {
+      if (!elementsOf(tag, 'obj_ref').some((r) => r.attrs.get('id') === id)) continue;
+      tag.children = tag.children.filter((r) => r.attrs.get('id') !== id);
+      if (elementsOf(tag, 'obj_ref').length === 0) this.removeObject(tag);
+    }
+    for (const con of elementsOf(this.section('constraints'))) {
+      if (!constraintRefs(con).includes(id)) continue;
+      if (!firstOf(con, 'resource_set') && children.length > 0) renameRscRefAll(con, id, children[0]!.attrs.get('id')!);
+      deleteRscRef(con, id);
+      if (sillyConstraint(con, id)) this.removeObject(con);
+    }
+  }
+
+  private objectById(id: string): CNode | undefined {
+    for (const n of walk(this.configuration())) {
+      if (n.attrs.get('id') !== id && !(n.tag === 'node' && n.attrs.get('uname') === id)) continue;
+      if (resourceTags.has(n.tag) || n.tag === 'node' || Object.prototype.hasOwnProperty.call(sectionOf, n.tag)) return n;
+      const p = parentOf(this.configuration(), n);
+      if (p && (p.tag === 'crm_config' || p.tag === 'rsc_defaults' || p.tag === 'op_defaults')) return n;
+    }
+    return undefined;
+  }
+
+  /** `erase`: all resources, constraints, tags, alerts and properties go; `erase nodes` also nodes. */
+  erase(nodes: boolean): void {
+    const conf = this.configuration();
+    for (const sec of elementsOf(conf)) {
+      if (sec.tag === 'nodes' && !nodes) continue;
+      sec.children = [];
+    }
+    conf.children = conf.children.filter((c) => c.tag !== 'fencing-topology');
+    this.ids.clear();
+    for (const n of walk(conf)) if (n.attrs.get('id')) this.ids.add(n.attrs.get('id')!);
+  }
+
+  /** A meta attribute on a resource, as `crm_resource --meta -p NAME -v VALUE` sets it. */
+  setMeta(rscId: string, name: string, value: string): SessionError | undefined {
+    const rsc = this.findResource(rscId);
+    if (!rsc) return { code: 'no-object', message: `resource ${rscId} does not exist` };
+    let meta = firstOf(rsc, 'meta_attributes');
+    if (!meta) {
+      meta = cnode('meta_attributes');
+      const firstRes = rsc.children.findIndex((c) => resourceTags.has(c.tag));
+      if (firstRes >= 0) rsc.children.splice(firstRes, 0, meta);
+      else rsc.children.push(meta);
+      this.setId(meta, rscId);
+    }
+    const nv = elementsOf(meta, 'nvpair').find((n) => n.attrs.get('name') === name);
+    if (nv) nv.attrs.set('value', value);
+    else this.setId(addChild(meta, 'nvpair', { name, value }), meta.attrs.get('id')!);
+    return undefined;
+  }
+
+  /** crmsh `set PATH VALUE`: `rsc.param VALUE` sets an instance attribute. */
+  setParam(path: string, value: string): SessionError | undefined {
+    const [objId, attr] = path.split('.', 2) as [string, string | undefined];
+    const obj = this.findResource(objId);
+    if (!obj || !attr) return { code: 'no-object', message: `object ${objId} does not exist` };
+    for (const n of walk(obj)) {
+      if (n.tag === 'nvpair' && n.attrs.get('name') === attr) {
+        n.attrs.set('value', value);
+        return undefined;
+      }
+    }
+    let ia = firstOf(obj, 'instance_attributes');
+    if (!ia) {
+      ia = cnode('instance_attributes');
+      obj.children.unshift(ia);
+      this.setId(ia, objId);
+    }
+    const nv = addChild(ia, 'nvpair', { name: attr, value });
+    this.setId(nv, ia.attrs.get('id')!);
+    return undefined;
+  }
+}

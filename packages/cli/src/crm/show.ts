@@ -1,0 +1,423 @@
+/**
+ * `configure show`: the configuration in crm syntax, as crmsh prints it. Objects are sorted by
+ * kind (nodes, templates, primitives, bundles, groups, ms, clones, tags, constraints, tickets and
+ * fencing, properties, defaults, ACLs, alerts) then by id; each object's parts go on
+ * continuation lines (` \` then a tab). Generated ids are left out; ids given by hand show as `$id=`.
+ */
+import { writeXml } from '@paceline/cib';
+import type { ConfigSession } from './session.js';
+import { cnode, elementsOf, toXml, type CNode } from './tree.js';
+
+/** Sort rank of each object kind (crmsh _sort_cli_order). */
+const rank: Record<string, number> = {
+  node: 0, template: 1, primitive: 2, bundle: 3, group: 4, master: 5, clone: 6, op: 7, tag: 8,
+  rsc_location: 9, rsc_colocation: 9, rsc_order: 9, rsc_ticket: 10, 'fencing-topology': 10,
+  cluster_property_set: 11, rsc_defaults: 12, op_defaults: 13, acl_role: 14, acl_target: 15, acl_group: 15, acl_user: 15, alert: 16,
+};
+
+interface ShowObject {
+  readonly kind: string;
+  readonly id: string;
+  readonly node: CNode;
+}
+
+function collect(session: ConfigSession): ShowObject[] {
+  const out: ShowObject[] = [];
+  const conf = session.configuration();
+  const pushRes = (n: CNode): void => {
+    out.push({ kind: n.tag, id: n.attrs.get('id') ?? '', node: n });
+    if (n.tag === 'group' || n.tag === 'clone' || n.tag === 'master' || n.tag === 'bundle') {
+      for (const c of elementsOf(n)) if (['primitive', 'group'].includes(c.tag)) pushRes(c);
+    }
+  };
+  for (const sec of elementsOf(conf)) {
+    if (sec.tag === 'resources') elementsOf(sec).forEach(pushRes);
+    else if (sec.tag === 'fencing-topology') {
+      if (elementsOf(sec).length > 0) out.push({ kind: sec.tag, id: 'fencing_topology', node: sec });
+    } else if (sec.tag === 'rsc_defaults' || sec.tag === 'op_defaults') {
+      for (const s of elementsOf(sec)) out.push({ kind: sec.tag, id: s.attrs.get('id') ?? '', node: s });
+    } else for (const n of elementsOf(sec)) out.push({ kind: n.tag, id: n.attrs.get('id') ?? n.attrs.get('uname') ?? '', node: n });
+  }
+  return out.filter((o) => rank[o.kind] !== undefined);
+}
+
+/** Renders `show [ids...]`. */
+export function renderShow(session: ConfigSession, ids: readonly string[] = [], sortElements = true): string {
+  const objs = collect(session)
+    .filter((o) => ids.length === 0 || ids.includes(o.id))
+    .sort((a, b) => rank[a.kind]! - rank[b.kind]! || (sortElements ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : 0));
+  return objs.map((o) => renderObject(o.node, o.kind)).join('\n');
+}
+
+/** crmsh quote_wrap: bare when only word characters, dots and dashes, else in double quotes. */
+function quote(v: string): string {
+  if (/^[\w.-]+$/.test(v)) return v;
+  return `"${v.replace(/"/g, '\\"')}"`;
+}
+
+function nvpairs(set: CNode): string[] {
+  return elementsOf(set, 'nvpair').map((nv) => {
+    if (nv.attrs.has('id-ref')) return `@${nv.attrs.get('id-ref')}${nv.attrs.has('name') ? `:${nv.attrs.get('name')}` : ''}`;
+    const name = nv.attrs.get('name') ?? '';
+    return nv.attrs.has('value') ? `${name}=${quote(nv.attrs.get('value')!)}` : name;
+  });
+}
+
+function generatedId(id: string | undefined, parentId: string, suffix: string): boolean {
+  if (id === undefined) return true;
+  const base = `${parentId}-${suffix}`;
+  return id === base || new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+$`).test(id);
+}
+
+function score(attrs: Map<string, string>): string {
+  if (attrs.has('score-attribute')) return `${attrs.get('score-attribute')}:`;
+  const s = attrs.get('score');
+  if (s === undefined) return '';
+  if (s === 'INFINITY' || s === '+INFINITY') return 'inf:';
+  if (s === '-INFINITY') return '-inf:';
+  return `${s}:`;
+}
+
+function renderExpression(e: CNode): string {
+  if (e.tag === 'date_expression') {
+    const op = e.attrs.get('operation');
+    if (op === 'lt') return `date lt ${quote(e.attrs.get('end') ?? '')}`;
+    if (op === 'gt') return `date gt ${quote(e.attrs.get('start') ?? '')}`;
+    const parts: string[] = [];
+    for (const k of ['start', 'end']) if (e.attrs.has(k)) parts.push(`${k}=${quote(e.attrs.get(k)!)}`);
+    for (const sub of elementsOf(e)) for (const [k, v] of sub.attrs) if (k !== 'id') parts.push(`${k}=${quote(v)}`);
+    return `date ${op === 'in_range' ? 'in' : 'spec'} ${parts.join(' ')}`;
+  }
+  const op = e.attrs.get('operation') ?? '';
+  const attr = e.attrs.get('attribute') ?? '';
+  if (op === 'defined' || op === 'not_defined') return `${op} ${attr}`;
+  const type = e.attrs.get('type');
+  const value = e.attrs.has('value-source') ? `${e.attrs.get('value-source')}{${e.attrs.get('value')}}` : quote(e.attrs.get('value') ?? '');
+  return `${attr} ${type ? `${type}:` : ''}${op} ${value}`;
+}
+
+function renderRule(rule: CNode, parentId: string): string {
+  const parts = ['rule'];
+  const id = rule.attrs.get('id');
+  if (rule.attrs.has('id-ref')) return `rule $id-ref=${rule.attrs.get('id-ref')}`;
+  if (!generatedId(id, parentId, 'rule')) parts.push(`$id=${id}`);
+  if (rule.attrs.has('role')) parts.push(`$role=${rule.attrs.get('role')}`);
+  const sc = score(rule.attrs);
+  if (sc && sc !== 'inf:') parts.push(sc);
+  const op = rule.attrs.get('boolean-op') ?? 'and';
+  parts.push(elementsOf(rule).map(renderExpression).join(` ${op} `));
+  return parts.join(' ');
+}
+
+function renderSet(keyword: string, set: CNode, parentId: string, suffix: string): string {
+  if (set.attrs.has('id-ref')) return `${keyword} $id-ref=${set.attrs.get('id-ref')}`;
+  const parts = [keyword];
+  const id = set.attrs.get('id');
+  if (!generatedId(id, parentId, suffix)) parts.push(`$id=${id}`);
+  if (set.attrs.has('score')) parts.push(`${set.attrs.get('score')}:`);
+  for (const r of elementsOf(set, 'rule')) parts.push(renderRule(r, id ?? parentId));
+  parts.push(...nvpairs(set));
+  return parts.join(' ');
+}
+
+function attributeLines(n: CNode, id: string, map: Record<string, string>): string[] {
+  const lines: string[] = [];
+  for (const c of elementsOf(n)) {
+    const kw = map[c.tag];
+    if (kw) lines.push(renderSet(kw, c, id, c.tag));
+  }
+  return lines;
+}
+
+function renderOp(op: CNode, rscId: string): string[] {
+  const parts = ['op', op.attrs.get('name') ?? ''];
+  for (const [k, v] of op.attrs) if (k !== 'name' && k !== 'id') parts.push(`${k}=${quote(v)}`);
+  const lines = [parts.join(' ')];
+  const opId = op.attrs.get('id') ?? `${rscId}-${op.attrs.get('name')}`;
+  for (const c of elementsOf(op)) {
+    if (c.tag === 'instance_attributes') lines.push(renderSet('op_params', c, opId, 'instance_attributes'));
+    if (c.tag === 'meta_attributes') lines.push(renderSet('op_meta', c, opId, 'meta_attributes'));
+  }
+  return lines;
+}
+
+function raType(n: CNode): string {
+  const cls = n.attrs.get('class');
+  const prov = n.attrs.get('provider');
+  const type = n.attrs.get('type') ?? '';
+  if (cls === 'ocf' && prov === 'heartbeat') return type;
+  return [cls, prov, type].filter((x) => x !== undefined).join(':');
+}
+
+function refWithRole(id: string, role: string | undefined): string {
+  return role ? `${id}:${role}` : id;
+}
+
+/** Resource sets in crm syntax (crmsh cliformat.rsc_set_constraint), `_rsc_set_` marking a degenerate one. */
+function renderSets(n: CNode, q: 'role' | 'action', kind: string): string {
+  const col: string[] = [];
+  let cnt = 0;
+  let sequential: boolean | undefined;
+  let requireAll: boolean | undefined;
+  const bool = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : ['true', 'yes', 'on', '1'].includes(v.toLowerCase()));
+  for (const set of elementsOf(n, 'resource_set')) {
+    sequential = bool(set.attrs.get('sequential'));
+    requireAll = bool(set.attrs.get('require-all'));
+    if (requireAll === false) col.push('[');
+    else if (sequential === false) col.push('(');
+    const qual = set.attrs.get(q);
+    for (const r of elementsOf(set, 'resource_ref')) {
+      col.push(qual ? `${r.attrs.get('id')}:${qual}` : (r.attrs.get('id') ?? ''));
+      cnt++;
+    }
+    if (requireAll === false) {
+      if (sequential === undefined || sequential) col.push('sequential=true');
+      col.push(']');
+    } else if (sequential === false) col.push(')');
+  }
+  const isTicket = kind === 'rsc_ticket';
+  const isLocation = kind === 'rsc_location';
+  const seqAll = (sequential === undefined || sequential) && (requireAll === undefined || requireAll);
+  if (!isLocation && ((seqAll && !isTicket && cnt <= 2) || (isTicket && cnt <= 1))) col.unshift('_rsc_set_');
+  return col.join(' ');
+}
+
+function renderObject(n: CNode, kind: string): string {
+  const id = n.attrs.get('id') ?? '';
+  let head: string;
+  let lines: string[] = [];
+  switch (kind) {
+    case 'node': {
+      const uname = n.attrs.get('uname') ?? id;
+      head = `node ${id && id !== uname ? `${id}: ` : ''}${uname}${n.attrs.has('type') && n.attrs.get('type') !== 'normal' ? `:${n.attrs.get('type')}` : ''}`;
+      if (n.attrs.has('description')) head += ` description=${quote(n.attrs.get('description')!)}`;
+      lines = attributeLines(n, id, { instance_attributes: 'attributes', utilization: 'utilization' });
+      break;
+    }
+    case 'primitive':
+    case 'template': {
+      head = `${kind === 'template' ? 'rsc_template' : 'primitive'} ${id} ${n.attrs.has('template') ? `@${n.attrs.get('template')}` : raType(n)}`;
+      if (n.attrs.has('description')) head += ` description=${quote(n.attrs.get('description')!)}`;
+      // Parts in document order, as crmsh prints them (ops before meta when they came first).
+      const setNames: Record<string, string> = { instance_attributes: 'params', meta_attributes: 'meta', utilization: 'utilization' };
+      for (const c of elementsOf(n)) {
+        if (setNames[c.tag]) lines.push(renderSet(setNames[c.tag]!, c, id, c.tag));
+        else if (c.tag === 'operations') {
+          if (c.attrs.has('id-ref')) lines.push(`operations  $id-ref=${c.attrs.get('id-ref')}`);
+          else if (c.attrs.has('id')) lines.push(`operations $id=${c.attrs.get('id')}`);
+          for (const op of elementsOf(c, 'op')) lines.push(...renderOp(op, id));
+        }
+      }
+      break;
+    }
+    case 'group': {
+      const children = elementsOf(n).filter((c) => c.tag === 'primitive').map((c) => c.attrs.get('id'));
+      head = `group ${id} ${children.join(' ')}`;
+      lines = attributeLines(n, id, { instance_attributes: 'params', meta_attributes: 'meta' });
+      break;
+    }
+    case 'clone':
+    case 'master': {
+      const child = elementsOf(n).find((c) => c.tag === 'primitive' || c.tag === 'group');
+      head = `${kind === 'master' ? 'ms' : 'clone'} ${id} ${child?.attrs.get('id') ?? ''}`;
+      lines = attributeLines(n, id, { instance_attributes: 'params', meta_attributes: 'meta' });
+      break;
+    }
+    case 'rsc_location': {
+      const rsc = n.attrs.has('rsc-pattern') ? `/${n.attrs.get('rsc-pattern')}/` : (n.attrs.get('rsc') ?? (elementsOf(n, 'resource_set').length ? `{ ${renderSets(n, 'role', 'rsc_location')} }` : ''));
+      head = `location ${id} ${rsc}`;
+      for (const k of ['role', 'resource-discovery']) if (n.attrs.has(k)) head += ` ${k}=${n.attrs.get(k)}`;
+      if (n.attrs.has('node')) head += ` ${score(n.attrs)} ${n.attrs.get('node')}`;
+      lines = elementsOf(n, 'rule').map((r) => renderRule(r, id));
+      break;
+    }
+    case 'rsc_colocation': {
+      head = `colocation ${id} ${score(n.attrs)} `;
+      head += n.attrs.has('rsc')
+        ? `${refWithRole(n.attrs.get('rsc')!, n.attrs.get('rsc-role'))} ${refWithRole(n.attrs.get('with-rsc') ?? '', n.attrs.get('with-rsc-role'))}`
+        : renderSets(n, 'role', 'rsc_colocation');
+      if (n.attrs.has('node-attribute')) head += ` node-attribute=${n.attrs.get('node-attribute')}`;
+      break;
+    }
+    case 'rsc_order': {
+      const kindAttr = n.attrs.get('kind');
+      head = `order ${id} ${kindAttr ? `${kindAttr}:` : score(n.attrs)} `;
+      head += n.attrs.has('first')
+        ? `${refWithRole(n.attrs.get('first')!, n.attrs.get('first-action'))} ${refWithRole(n.attrs.get('then') ?? '', n.attrs.get('then-action'))}`
+        : renderSets(n, 'action', 'rsc_order');
+      if (n.attrs.has('symmetrical')) head += ` symmetrical=${n.attrs.get('symmetrical')}`;
+      break;
+    }
+    case 'rsc_ticket': {
+      head = `rsc_ticket ${id} ${n.attrs.get('ticket')}: `;
+      head += n.attrs.has('rsc') ? refWithRole(n.attrs.get('rsc')!, n.attrs.get('rsc-role')) : renderSets(n, 'role', 'rsc_ticket');
+      if (n.attrs.has('loss-policy')) head += ` loss-policy=${n.attrs.get('loss-policy')}`;
+      break;
+    }
+    case 'fencing-topology':
+      head = `fencing_topology ${renderFencing(n)}`;
+      break;
+    case 'tag':
+      head = `tag ${id} ${elementsOf(n, 'obj_ref').map((r) => r.attrs.get('id')).join(' ')}`;
+      break;
+    case 'cluster_property_set':
+    case 'rsc_defaults':
+    case 'op_defaults': {
+      const kw = kind === 'cluster_property_set' ? 'property' : kind;
+      head = `${kw} ${id}:`;
+      lines = [...elementsOf(n, 'rule').map((r) => renderRule(r, id)), ...nvpairs(n)];
+      break;
+    }
+    case 'bundle':
+      head = `bundle ${id}`;
+      lines = renderBundle(n, id);
+      break;
+    case 'acl_role':
+      head = `role ${id}`;
+      if (n.attrs.has('description')) head += ` description=${quote(n.attrs.get('description')!)}`;
+      lines = elementsOf(n, 'acl_permission').map(renderPermission);
+      break;
+    case 'acl_target':
+    case 'acl_group':
+      head = `${kind} ${id}`;
+      lines = elementsOf(n, 'role').map((r) => r.attrs.get('id') ?? '');
+      break;
+    case 'acl_user':
+      head = `user ${id}`;
+      lines = elementsOf(n).map((c) => (c.tag === 'role_ref' ? `role:${c.attrs.get('id')}` : `${c.tag} ${[...c.attrs].filter(([k]) => k !== 'id').map(([k, v]) => `${k}:${v}`).join(' ')}`));
+      break;
+    case 'alert':
+      head = `alert ${id} "${n.attrs.get('path') ?? ''}"`;
+      if (n.attrs.has('description')) head += ` description=${quote(n.attrs.get('description')!)}`;
+      lines = renderAlertBody(n, id);
+      break;
+    default:
+      head = `${kind} ${id}`;
+  }
+  return [head.trimEnd(), ...lines].join(' \\\n\t');
+}
+
+function renderFencing(n: CNode): string {
+  const byTarget = new Map<string, string[]>();
+  for (const l of elementsOf(n, 'fencing-level')) {
+    const t = l.attrs.has('target') ? l.attrs.get('target')! : l.attrs.has('target-pattern') ? `pattern:${l.attrs.get('target-pattern')}` : `attr:${l.attrs.get('target-attribute')}=${l.attrs.get('target-value')}`;
+    if (!byTarget.has(t)) byTarget.set(t, []);
+    byTarget.get(t)!.push(l.attrs.get('devices') ?? '');
+  }
+  const lists = [...byTarget.values()].map((d) => d.join(' '));
+  if (lists.length > 0 && lists.every((d) => d === lists[0])) return lists[0]!;
+  return [...byTarget.entries()].map(([t, d]) => `${t}: ${d.join(' ')}`).join(' ');
+}
+
+function renderBundle(n: CNode, id: string): string[] {
+  const lines: string[] = [];
+  for (const c of elementsOf(n)) {
+    if (c.tag === 'meta_attributes') lines.push(renderSet('meta', c, id, 'meta_attributes'));
+    else if (c.tag === 'primitive') lines.push(`primitive ${c.attrs.get('id')}`);
+    else if (['docker', 'rkt', 'podman', 'network', 'storage'].includes(c.tag)) {
+      const parts = [c.tag, ...[...c.attrs].map(([k, v]) => `${k}=${quote(v)}`)];
+      for (const m of elementsOf(c)) parts.push(m.tag, ...[...m.attrs].map(([k, v]) => `${k}=${quote(v)}`));
+      lines.push(parts.join(' '));
+    }
+  }
+  return lines;
+}
+
+/** crmsh's ACL shortcuts, tried in order when printing an xpath back. */
+const aclShortcutsRev: Array<[string, string[]]> = [
+  ['meta', ["//primitive[@id='@@']/meta_attributes", "/nvpair[@name='@@']"]],
+  ['params', ["//primitive[@id='@@']/instance_attributes", "/nvpair[@name='@@']"]],
+  ['utilization', ["//primitive[@id='@@']/utilization"]],
+  ['location', ["//rsc_location[@id='cli-prefer-@@' and @rsc='@@']"]],
+  ['property', ['//crm_config/cluster_property_set', "/nvpair[@name='@@']"]],
+  ['nodeattr', ['//nodes/node/instance_attributes', "/nvpair[@name='@@']"]],
+  ['nodeutil', ['//nodes/node/utilization', "[@uname='@@']"]],
+  ['node', ['//nodes/node', "[@uname='@@']"]],
+  ['status', ['/cib/status']],
+  ['cib', ['/cib']],
+];
+
+function xpathShortcut(xpath: string): string | undefined {
+  for (const [key, parts] of aclShortcutsRev) {
+    for (let k = parts.length; k >= 1; k--) {
+      const pattern = parts
+        .slice(0, k)
+        .join('')
+        .split('@@')
+        .map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join("([^']+)");
+      const m = new RegExp(`^${pattern}$`).exec(xpath);
+      if (m) return m.length > 1 ? `${key}:${m.slice(1).join(':')}` : key;
+    }
+  }
+  return undefined;
+}
+
+function renderPermission(p: CNode): string {
+  const parts = [p.attrs.get('kind') ?? ''];
+  const id = p.attrs.get('id');
+  if (p.attrs.has('description')) parts.push(`description=${quote(p.attrs.get('description')!)}`);
+  if (p.attrs.has('xpath')) {
+    const x = p.attrs.get('xpath')!;
+    parts.push(xpathShortcut(x) ?? `xpath:"${x}"`);
+  }
+  if (p.attrs.has('reference')) parts.push(`ref:${p.attrs.get('reference')}`);
+  if (p.attrs.has('attribute')) parts.push(`attr:${p.attrs.get('attribute')}`);
+  if (p.attrs.has('object-type')) parts.push(`type:${p.attrs.get('object-type')}`);
+  void id;
+  return parts.join(' ');
+}
+
+function renderAlertBody(n: CNode, id: string): string[] {
+  const lines: string[] = [];
+  for (const c of elementsOf(n)) {
+    if (c.tag === 'instance_attributes') lines.push(renderSet('attributes', c, id, 'instance_attributes'));
+    else if (c.tag === 'meta_attributes') lines.push(renderSet('meta', c, id, 'meta_attributes'));
+    else if (c.tag === 'select') {
+      const parts = ['select'];
+      for (const sel of elementsOf(c)) {
+        const what = sel.tag.replace(/^select_/, '');
+        if (what === 'attributes' && elementsOf(sel, 'attribute').length > 0) parts.push(`attributes { ${elementsOf(sel, 'attribute').map((a) => a.attrs.get('name')).join(' ')} }`);
+        else parts.push(what);
+      }
+      lines.push(parts.join(' '));
+    } else if (c.tag === 'recipient') {
+      const rid = c.attrs.get('id') ?? '';
+      const sets = [
+        ...elementsOf(c, 'instance_attributes').map((a) => renderSet('attributes', a, rid, 'instance_attributes')),
+        ...elementsOf(c, 'meta_attributes').map((a) => renderSet('meta', a, rid, 'meta_attributes')),
+      ];
+      const value = quote(c.attrs.get('value') ?? '');
+      const desc = c.attrs.has('description') ? ` description=${quote(c.attrs.get('description')!)}` : '';
+      lines.push(sets.length > 0 ? `to { ${value}${desc} ${sets.join(' ')} }` : `to ${value}${desc}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * `show xml [ids...]`: the selected objects inside `<cib><configuration>` with the four main
+ * sections always present, as crmsh prints it (objects in document order).
+ */
+export function renderShowXml(session: ConfigSession, ids: readonly string[] = []): string {
+  const conf = cnode('configuration');
+  const want = (n: CNode): boolean => ids.length === 0 || ids.includes(n.attrs.get('id') ?? '') || ids.includes(n.attrs.get('uname') ?? '');
+  const main = ['crm_config', 'nodes', 'resources', 'constraints'];
+  for (const name of main) conf.children.push(cnode(name));
+  for (const sec of elementsOf(session.configuration())) {
+    let out = conf.children.find((c) => c.tag === sec.tag);
+    const picked = sec.tag === 'fencing-topology' ? (ids.length === 0 || ids.includes('fencing_topology') ? [sec] : []) : elementsOf(sec).filter(want);
+    if (picked.length === 0) continue;
+    if (sec.tag === 'fencing-topology') {
+      conf.children.push(sec);
+      continue;
+    }
+    if (!out) {
+      out = cnode(sec.tag);
+      conf.children.push(out);
+    }
+    out.children.push(...picked);
+  }
+  const body = writeXml({ before: [], root: toXml(cnode('cib', {}, [conf])), after: [] }).trimEnd();
+  return `<?xml version="1.0" ?>\n${body}`;
+}
