@@ -19,6 +19,7 @@ packages=(
   shellcheck            # static check of every shell agent
   openssl               # a throw-away certificate for the director's HTTPS health check
   haproxy               # bench:ipvs runs the userspace director side by side with it
+  crmsh                 # crm -f as the oracle of the crm shell grammar and generated ids
 )
 
 missing=()
@@ -26,6 +27,7 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  mkdir -p /var/log/crmsh
   echo "test deps: all ${#packages[@]} Debian packages present"
   exit 0
 fi
@@ -44,4 +46,6 @@ if [ $had_policy = 0 ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +
 flock /tmp/apt.lock apt-get update -qq
 flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/paceline-apt.log 2>&1 \
   || { tail -30 /tmp/paceline-apt.log >&2; exit 1; }
+# crmsh logs to /var/log/crmsh and crashes at start when it is missing.
+mkdir -p /var/log/crmsh
 echo "test deps: installed"

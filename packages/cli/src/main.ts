@@ -4,7 +4,9 @@
  * Each command lives in `commands/` and registers itself on the program; this file only wires
  * them together, so a command can be tested without the others.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { CRM_EXIT, registerCrmCommands, runCrmScript } from './commands/crm.js';
 import { registerCrmSimulate } from './commands/crm_simulate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIpvsCommands } from './commands/ipvs.js';
@@ -16,13 +18,38 @@ export function buildProgram(): Command {
     .description('paceline: a high-availability cluster resource manager, compatible with Pacemaker + Corosync')
     .version('0.1.0', '--version', 'print the version')
     .showHelpAfterError('(run paceline --help for the commands)')
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    .option('-f, --file <SCRIPT>', 'run a crm shell script (crmsh syntax), like crm -f')
+    .option('--cib-file <FILE>', 'work on this CIB file offline (like CIB_file=FILE)')
+    .action((flags: { file?: string; cibFile?: string }) => {
+      if (flags.file === undefined) {
+        program.help({ error: false });
+        return;
+      }
+      process.exitCode = runScriptFile(flags.file, flags.cibFile);
+    });
+  registerCrmCommands(program);
   registerDemo(program);
   registerCrmSimulate(program);
   registerRaCommands(program);
   registerMessagingCommands(program);
   registerIpvsCommands(program);
   return program;
+}
+
+/** `paceline -f SCRIPT`: the crm shell's batch mode; `-` reads the script from stdin. */
+function runScriptFile(path: string, cibFile: string | undefined): number {
+  let text: string;
+  try {
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (e) {
+    process.stderr.write(`paceline: cannot read script ${path}: ${(e as Error).message}\n`);
+    return CRM_EXIT.noInput;
+  }
+  const outcome = runCrmScript(text, cibFile === undefined ? {} : { cibFile });
+  const text2 = outcome.output === '' || outcome.output.endsWith('\n') ? outcome.output : `${outcome.output}\n`;
+  (outcome.exitCode === 0 ? process.stdout : process.stderr).write(text2);
+  return outcome.exitCode;
 }
 
 export async function main(argv: string[]): Promise<number> {

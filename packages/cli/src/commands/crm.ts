@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cibToText, runCrmLine, runCrmOnCib, type CrmRunResult } from '../crm/script.js';
+import { cibToText, runCrmLine as runCrmLineOnCib, runCrmOnCib, type CrmRunResult } from '../crm/script.js';
 
 export const CRM_EXIT = { ok: 0, failed: 1, usage: 64, noInput: 66 } as const;
 
@@ -54,7 +54,7 @@ export function runCrmScript(text: string, opts: CrmOptions = {}): CrmOutcome {
 
 /** One configure command line (`primitive vip ...` or `configure primitive vip ...`). */
 export function runCrmCommand(line: string, opts: CrmOptions = {}): CrmOutcome {
-  return withCibFile(opts, (cib) => runCrmLine(line, cib));
+  return withCibFile(opts, (cib) => runCrmLineOnCib(line, cib));
 }
 
 /** Registers `paceline configure [words...]`. */
@@ -73,3 +73,6 @@ export function registerCrmCommands(program: Command): void {
       process.exitCode = res.exitCode;
     });
 }
+
+/** Alias of runCrmCommand under the name the shell's callers use. */
+export const runCrmLine = runCrmCommand;

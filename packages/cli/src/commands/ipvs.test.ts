@@ -19,6 +19,16 @@ describe.skipIf(existsSync('/proc/net/ip_vs'))('paceline ipvsadm without a direc
     expect(out.text()).toBe('');
     expect(err.text()).toBe("Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n");
   });
+
+  it.each([['--version'], ['-v']])('answers %s with an ipvsadm-style line naming paceline, with no director running', async (flag) => {
+    // The ipvs resource agent (and scripts) detect an ipvsadm by a first line "ipvsadm v..."; it must work before the director starts.
+    const out = sink();
+    const err = sink();
+    const code = await ipvsadmCommand(['--state-dir', '/nonexistent/paceline-director', flag], out.stream, err.stream, async () => '');
+    expect(code).toBe(0);
+    expect(err.text()).toBe('');
+    expect(out.text()).toMatch(/^ipvsadm v1\.31 .*paceline userspace director.*\n$/);
+  });
 });
 
 describe('registerIpvsCommands', () => {

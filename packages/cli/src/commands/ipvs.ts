@@ -25,6 +25,16 @@ function stateDirOf(opt: string | undefined): string {
   return opt ?? process.env.PACELINE_DIRECTOR_DIR ?? DIRECTOR_STATE_DIR_DEFAULT;
 }
 
+/**
+ * What `paceline ipvsadm --version` (or -v) prints when the userspace director answers: ipvsadm's
+ * own line shape ("ipvsadm v..."), so tools that detect ipvsadm by it keep working, naming paceline.
+ */
+export const PACELINE_IPVSADM_VERSION_LINE = 'ipvsadm v1.31 2019/12/24 (paceline userspace director, IPVS v1.2.1 rule syntax)';
+
+function isVersionRequest(args: readonly string[]): boolean {
+  return args.length === 1 && (args[0] === '--version' || args[0] === '-v');
+}
+
 const NO_IPVS = "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n";
 
 /** Run ipvsadm arguments against the director in `stateDir`, or the kernel; returns the exit code. */
@@ -33,7 +43,18 @@ export async function ipvsadmCommand(rawArgs: string[], out: NodeJS.WritableStre
   let dirOpt: string | undefined;
   if (args[0] === '--state-dir' && args.length >= 2) { dirOpt = args[1]; args = args.slice(2); }
   const dir = stateDirOf(dirOpt);
-  if (existsSync(join(dir, DIRECTOR_FILES.socket))) {
+  const directorSocket = existsSync(join(dir, DIRECTOR_FILES.socket));
+  if (!directorSocket && existsSync('/proc/net/ip_vs')) {
+    const r = spawnSync('ipvsadm', args, { stdio: 'inherit' });
+    return r.status ?? 255;
+  }
+  // The version is the command's own, whether or not a director runs (ipvsadm answers it without
+  // touching the kernel too).
+  if (isVersionRequest(args)) {
+    out.write(PACELINE_IPVSADM_VERSION_LINE + '\n');
+    return 0;
+  }
+  if (directorSocket) {
     const restoring = args.some((a) => a === '-R' || a === '--restore');
     try {
       const r = await controlRequest(dir, { version: 1, op: 'ipvsadm', args, ...(restoring ? { stdin: await readStdin() } : {}) });
@@ -45,10 +66,6 @@ export async function ipvsadmCommand(rawArgs: string[], out: NodeJS.WritableStre
       err.write(`paceline ipvsadm: director in ${dir} does not answer (${(e as Error).message})\n`);
       return 255;
     }
-  }
-  if (existsSync('/proc/net/ip_vs')) {
-    const r = spawnSync('ipvsadm', args, { stdio: 'inherit' });
-    return r.status ?? 255;
   }
   err.write(NO_IPVS);
   return 2;
