@@ -6,7 +6,7 @@
 import { copyMap } from './util.js';
 import { SCORE_INFINITY, addScores } from '@paceline/cib';
 import type { Constraints, WLocation } from './constraints.js';
-import type { ScoreLine } from './types.js';
+import type { ScoreLog } from './scores.js';
 import type { Unpacked } from './unpack.js';
 import type { NodeFailures, WColocation, WNode, WRsc } from './work.js';
 import { applyColocToPriority, applyColocWithClone, assignBundle, assignClone } from './clone.js';
@@ -170,7 +170,7 @@ function banDeep(r: WRsc, node: string): void {
 
 export interface AssignCtx {
   readonly u: Unpacked;
-  readonly scores: ScoreLine[];
+  readonly scores: ScoreLog;
   /** Location scores with role Promoted, per clone id then node (promotion scores). */
   readonly promotedLocations?: Map<string, Map<string, number>>;
   /** Promotable clones that may not promote (a Promoted-role ticket is missing). */
@@ -432,19 +432,13 @@ function assignBest(ctx: AssignCtx, r: WRsc, prefer0: WNode | undefined): boolea
   return finalize(ctx, r, chosen, false);
 }
 
-const noContributions: readonly never[] = Object.freeze([]);
-
 /**
  * pe__show_node_weights: `r`'s allowed-node scores as they stand now, then each child's own,
  * recursively; orphans (and everything under them) are not shown.
  */
 export function recordScores(ctx: AssignCtx, fn: string, r: WRsc): void {
   if (r.orphan) return;
-  const names = [...r.allowed.keys()].sort();
-  for (const n of names) {
-    const list = r.contrib.get(n);
-    ctx.scores.push({ fn, rsc: r.id, node: n, score: r.allowed.get(n) ?? 0, contributions: list ? list.slice() : noContributions });
-  }
+  ctx.scores.table(fn, r.id, r.allowed, r.contrib);
   for (const c of r.children) recordScores(ctx, fn, c);
 }
 

@@ -294,6 +294,7 @@ export function applyColocWithClone(ctx: AssignCtx, dependent: WRsc, clone: WRsc
       if (n && !blockedDeep(inst)) hosts.add(n.name);
     }
     for (const name of dependent.allowed.keys()) if (!hosts.has(name)) dependent.allowed.set(name, -SCORE_INFINITY);
+    excludeMissing(dependent, hosts);
     return;
   }
   for (const inst of clone.children) applyColocScore(ctx, dependent, inst, c);
@@ -358,7 +359,13 @@ function updateDependentWithPromotable(ctx: AssignCtx, clone: WRsc, dependent: W
       if (other === undefined) dependent.allowed.set(name, -SCORE_INFINITY);
       else dependent.allowed.set(name, addScores(w, other));
     }
+    excludeMissing(dependent, affected.keys());
   }
+}
+
+/** node_list_exclude's second half: nodes of the list the dependent has no score for get -INFINITY. */
+function excludeMissing(dependent: WRsc, nodes: Iterable<string>): void {
+  for (const name of nodes) if (!dependent.allowed.has(name)) dependent.allowed.set(name, -SCORE_INFINITY);
 }
 
 function updatePromotableDependentPriority(ctx: AssignCtx, clone: WRsc, dependent: WRsc, c: WColocation): void {
@@ -510,7 +517,7 @@ function setInstanceRoles(ctx: AssignCtx, clone: WRsc): void {
   for (const inst of clone.children) {
     const r = rank.get(inst) as InstanceRank;
     // The "promotion score" line crm_simulate -s prints for every instance, placed or not.
-    ctx.scores.push({ fn: 'promotion', rsc: inst.id, node: instanceLocation(inst)?.name ?? 'none', score: r.sortIndex, contributions: [] });
+    ctx.scores.line('promotion', inst.id, instanceLocation(inst)?.name ?? 'none', r.sortIndex);
     let chosen: WNode | undefined;
     if (r.sortIndex >= 0 && (promoted < clone.promotedMax || !clone.managed)) chosen = nodeToBePromotedOn(ctx, clone, inst, promotedOn);
     if (!chosen) {

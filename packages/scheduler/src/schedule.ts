@@ -20,6 +20,7 @@ import { applyTickets } from './tickets.js';
 import type { ClusterState, Diagnostic, Explanation, FailInfo, NodeInfo, ResourceInfo, ScheduleOptions, ScheduleResult, ScoreLine } from './types.js';
 import type { Unpacked } from './unpack.js';
 import { unpack } from './unpack.js';
+import { ScoreLog } from './scores.js';
 import type { WRsc } from './work.js';
 import { R_PROMOTED, roleName } from './work.js';
 
@@ -52,7 +53,7 @@ interface RunState {
   diagnostics: Diagnostic[];
   cons?: Constraints;
   noPromotion?: ReadonlySet<WRsc>;
-  scores: ScoreLine[];
+  scores: ScoreLog;
   fencing?: ReturnType<typeof scheduleFencing>;
   plans?: Map<WRsc, PrimPlan>;
   result?: ScheduleResult;
@@ -138,7 +139,18 @@ function phasesOf(s: RunState): readonly SchedulePhase[] {
         const fencing = must(s.fencing, 'actions');
         const summary = summarize(u, plans, fencing);
         const actions = buildActions(u, plans, fencing);
-        s.result = { state: must(s.state, 'unpack'), transition: { actions, summary }, scores: s.scores, diagnostics: s.diagnostics };
+        const log = s.scores;
+        let lines: readonly ScoreLine[] | undefined;
+        // Score lines are expanded from the compact log when first read (crm_simulate -s, explain).
+        s.result = {
+          state: must(s.state, 'unpack'),
+          transition: { actions, summary },
+          get scores(): readonly ScoreLine[] {
+            lines ??= log.lines();
+            return lines;
+          },
+          diagnostics: s.diagnostics,
+        };
       },
     },
   ];
@@ -149,12 +161,12 @@ function phasesOf(s: RunState): readonly SchedulePhase[] {
  * run. For benchmarks and tracing; `schedule` runs them back to back.
  */
 export function schedulePhases(cib: Cib, options: ScheduleOptions = {}): { phases: readonly SchedulePhase[]; result: () => ScheduleResult } {
-  const s: RunState = { cib, options, diagnostics: [], scores: [] };
+  const s: RunState = { cib, options, diagnostics: [], scores: new ScoreLog() };
   return { phases: phasesOf(s), result: () => must(s.result, 'summary') };
 }
 
 function run(cib: Cib, options: ScheduleOptions): Run {
-  const s: RunState = { cib, options, diagnostics: [], scores: [] };
+  const s: RunState = { cib, options, diagnostics: [], scores: new ScoreLog() };
   for (const p of phasesOf(s)) p.run();
   return { u: must(s.u, 'unpack'), plans: must(s.plans, 'actions'), result: must(s.result, 'summary') };
 }

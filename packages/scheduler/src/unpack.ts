@@ -764,6 +764,19 @@ function parseOp(op: LrmRscOp): ParsedOp {
   };
 }
 
+/** The history is a single completed probe with the expected "not running" result (rc 7). */
+function isStoppedProbeOnly(lr: LrmResource): boolean {
+  if (lr.ops.length !== 1) return false;
+  const op = lr.ops[0] as LrmRscOp;
+  return (
+    op.operation === 'monitor' &&
+    intOr(op.interval, 0) === 0 &&
+    intOr(op.rcCode, 0) === 7 &&
+    intOr(op.opStatus, 0) === EXEC_DONE &&
+    targetRcOf(op.transitionKey) === 7
+  );
+}
+
 function isProbe(op: ParsedOp): boolean {
   return op.task === 'monitor' && op.intervalMs === 0;
 }
@@ -1051,16 +1064,24 @@ function unpackLrmResource(u: Unpacked, ctx: BuildCtx, node: WNode, lr: LrmResou
   if (rsc.id !== lr.id) rsc.cloneName = lr.id;
   const saved = rsc.role;
   rsc.role = R_UNKNOWN;
-  const ops = lr.ops.map(parseOp);
-  if (ops.length > 1) ops.sort((a, b) => a.callId - b.callId);
-  const st: OpState = { onFail: 'ignore', lastFailure: undefined };
-  for (const op of ops) unpackRscOp(u, rsc, node, op, st);
-  processRscState(u, rsc, node, st.onFail);
-  // Only the history of nodes the resource is active on is read again (definition changes): keep
-  // that, not one table entry per resource and node.
-  if (rsc.runningOn.includes(node) || rsc.history.has(node.name)) {
-    rsc.historyAgent.set(node.name, lr);
-    rsc.history.set(node.name, ops);
+  if (isStoppedProbeOnly(lr) && !rsc.history.has(node.name)) {
+    // The usual history on a node that does not run the resource: one probe that found it stopped,
+    // as expected. unpack_rsc_op would leave it stopped with no failure; no operation objects.
+    rsc.role = R_STOPPED;
+    rsc.nextRole = R_UNKNOWN;
+    processRscState(u, rsc, node, 'ignore');
+  } else {
+    const ops = lr.ops.map(parseOp);
+    if (ops.length > 1) ops.sort((a, b) => a.callId - b.callId);
+    const st: OpState = { onFail: 'ignore', lastFailure: undefined };
+    for (const op of ops) unpackRscOp(u, rsc, node, op, st);
+    processRscState(u, rsc, node, st.onFail);
+    // Only the history of nodes the resource is active on is read again (definition changes): keep
+    // that, not one table entry per resource and node.
+    if (rsc.runningOn.includes(node) || rsc.history.has(node.name)) {
+      rsc.historyAgent.set(node.name, lr);
+      rsc.history.set(node.name, ops);
+    }
   }
   if (rsc.targetRole !== undefined) {
     if (rsc.nextRole === R_UNKNOWN || rsc.targetRole < rsc.nextRole) rsc.nextRole = rsc.targetRole;
