@@ -473,4 +473,20 @@ describe('readCib: status', () => {
     });
     expect(fail).toMatchObject({ exitReason: 'not running', migrateSource: 'n2', migrateTarget: 'n1', interval: '10000' });
   });
+
+  // History entries and stray children interleaved (with comments) keep document order in their
+  // own lists, and entries without children list none: the exact-size lists must not drop or
+  // reorder anything.
+  it('keeps operations and unknown children of an lrm_resource in document order', () => {
+    const r = parseCib(
+      '<cib><status><node_state id="1"><lrm id="1"><lrm_resources><lrm_resource id="a">' +
+        '<lrm_rsc_op id="a1"/><!--c--><x id="u1"/><lrm_rsc_op id="a2"><y/></lrm_rsc_op><z/><lrm_rsc_op id="a3"/>' +
+        '</lrm_resource><lrm_resource id="b"/></lrm_resources></lrm></node_state></status></cib>',
+    ).status!.nodeStates[0]!.lrm!.resources;
+    expect(r[0]!.ops.map((o) => o.id)).toEqual(['a1', 'a2', 'a3']);
+    expect(r[0]!.unknown.map((u) => u.name)).toEqual(['x', 'z']);
+    expect(r[0]!.ops.map((o) => o.unknown.map((u) => u.name))).toEqual([[], ['y'], []]);
+    expect(r[1]!.ops).toEqual([]);
+    expect(r[1]!.unknown).toEqual([]);
+  });
 });

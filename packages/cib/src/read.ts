@@ -878,10 +878,23 @@ function readConfiguration(r: Reader, el: XmlElement): Configuration {
 // Status
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Status sections repeat these per resource and node (100 000s in a large cluster): lists without
+ * entries share one frozen array, and lists are allocated at their exact size.
+ */
+const noElements: readonly XmlElement[] = Object.freeze([]);
+
+/** Element children of `el`, or the shared empty list. */
+function elementChildren(el: XmlElement): readonly XmlElement[] {
+  if (el.children.length === 0) return noElements;
+  const out: XmlElement[] = [];
+  for (const c of el.children) if (c.kind === 'element') out.push(c);
+  return out.length === 0 ? noElements : out;
+}
+
 function readLrmRscOp(el: XmlElement): LrmRscOp {
   const a = el.attrs;
-  const unknown: XmlElement[] = [];
-  for (const c of el.children) if (c.kind === 'element') unknown.push(c);
+  const unknown = elementChildren(el);
   return {
     xml: el, attrs: el.attrs,
     id: a['id'] ?? '',
@@ -914,13 +927,23 @@ function readLrmRscOp(el: XmlElement): LrmRscOp {
 
 function readLrmResource(el: XmlElement): LrmResource {
   const a = el.attrs;
-  const ops: LrmRscOp[] = [];
-  const unknown: XmlElement[] = [];
+  let opCount = 0;
+  let otherCount = 0;
   for (const c of el.children) {
     if (c.kind !== 'element') continue;
-    if (c.name === 'lrm_rsc_op') ops.push(readLrmRscOp(c));
-    else unknown.push(c);
+    if (c.name === 'lrm_rsc_op') opCount++;
+    else otherCount++;
   }
+  const ops: LrmRscOp[] = new Array<LrmRscOp>(opCount);
+  const others = new Array<XmlElement>(otherCount);
+  let opAt = 0;
+  let otherAt = 0;
+  for (const c of el.children) {
+    if (c.kind !== 'element') continue;
+    if (c.name === 'lrm_rsc_op') ops[opAt++] = readLrmRscOp(c);
+    else others[otherAt++] = c;
+  }
+  const unknown = otherCount === 0 ? noElements : others;
   return {
     xml: el, attrs: el.attrs,
     id: a['id'] ?? '',

@@ -45,6 +45,43 @@ describe('parseXml fast path', () => {
     expect(doc.root.children.length).toBe(1);
   });
 
+  // Elements with the same name reuse the previous one's attribute names and verbatim values when
+  // the text matches: changed order, added or missing attributes, quotes and references must still
+  // read exactly as fast-xml-parser reads them.
+  it('reads repeated elements with changing attributes like fast-xml-parser', () => {
+    const text =
+      '<a><o x="1" y="monitor"/><o x="1" y="monitor"/><o y="monitor" x="1"/><o x="1"/><o x="1" y="monitor" z="3"/>' +
+      '<o x="a&amp;b" y=\'say "hi"\'/><o x="a&amp;b" y=\'say "hi"\'/><o x="a&amp;bc" y="say"/><o x="1" yy="monitor"/><o x="12" y="monito"/></a>';
+    expect(parseXml(text)).toEqual(parseXmlReference(text));
+  });
+
+  // A value read with a reference is not reused for text that spells the decoded value literally:
+  // "a&b" after "a&amp;b" is still malformed.
+  it('rejects a bare ampersand after the same value written with a reference', () => {
+    expect(() => parseXml('<a><o x="a&amp;b"/><o x="a&b"/></a>')).toThrow(XmlSyntaxError);
+  });
+
+  // A value that needs escaping is escaped in every element that has it, also when the same text
+  // was read before (the reuse must not mark an element as needing no escaping).
+  it('escapes repeated values that need it when writing', () => {
+    const doc = parseXml('<a><o x=\'q"\'/><o x=\'q"\'/><o x="q"/></a>');
+    expect(writeXml(doc, { indentSpaces: 0 })).toBe('<a><o x="q&quot;"/><o x="q&quot;"/><o x="q"/></a>');
+  });
+
+  // Long values, names, text and comments (V8 shares substrings of 13+ characters with their
+  // source) read and write back exactly.
+  it('keeps long values, names, text and comments exact', () => {
+    const text = '<long_element_name some_long_attribute="0123456789abcdef:ghij"><!-- a comment of some length -->text of some length</long_element_name>\n';
+    const doc = parseXml(text);
+    expect(doc.root.name).toBe('long_element_name');
+    expect(doc.root.attrs).toEqual({ some_long_attribute: '0123456789abcdef:ghij' });
+    expect(doc.root.children).toEqual([
+      { kind: 'comment', text: ' a comment of some length ' },
+      { kind: 'text', text: 'text of some length' },
+    ]);
+    expect(writeXml(doc, { indentSpaces: 0 })).toBe(text.trimEnd());
+  });
+
   // On ordinary CIB text both parsers build the same tree (the corpus test checks all 799 files).
   it('builds the same tree as fast-xml-parser', () => {
     const text = '<cib epoch="1"><configuration><nodes><node id="1" uname="n1"/></nodes><!--c--></configuration><status/></cib>';
@@ -90,12 +127,12 @@ describe('writeXml', () => {
     expect(parseXml(text).root).toEqual(el);
   });
 
-  // Unchanged parsed elements are written from their source text; changed copies from their attributes.
-  it('writes an edited copy from its attributes, not from the cached source text', () => {
+  // Unchanged parsed elements are written without escaping checks; changed copies are checked.
+  it('writes an edited copy from its attributes, with escaping', () => {
     const doc = parseXml('<cib a="1"><x b="2"/></cib>');
     const x = doc.root.children[0] as XmlElement;
-    const edited: XmlElement = { ...doc.root, attrs: { ...doc.root.attrs, a: '9' }, children: [{ ...x, attrs: { b: '3', c: '4' } }] };
-    expect(writeXml({ ...doc, root: edited })).toBe('<cib a="9">\n  <x b="3" c="4"/>\n</cib>\n');
+    const edited: XmlElement = { ...doc.root, attrs: { ...doc.root.attrs, a: '9' }, children: [{ ...x, attrs: { b: '3', c: '<4>' } }] };
+    expect(writeXml({ ...doc, root: edited })).toBe('<cib a="9">\n  <x b="3" c="&lt;4&gt;"/>\n</cib>\n');
     expect(writeXml(doc)).toBe('<cib a="1">\n  <x b="2"/>\n</cib>\n');
   });
 

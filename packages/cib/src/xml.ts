@@ -10,9 +10,11 @@
  * Parsing: a strict single-pass scanner reads well-formed XML straight into the tree (fast enough
  * for an 80 MB CIB with status in under a second); malformed input is reported with line and column
  * (fast-xml-parser's validator words the message where it finds the fault), and the rare constructs
- * the scanner leaves alone (a DOCTYPE) are read by fast-xml-parser. Writing: two-space indentation,
- * one element per line, attributes in their order, `"` quotes; unchanged parsed elements are written
- * from their source start tag, so writing what was read is a copy.
+ * the scanner leaves alone (a DOCTYPE) are read by fast-xml-parser. The tree shares no memory with
+ * the parsed text (which can be freed), repeated attribute values are one string, and elements
+ * without children share one empty array: a large CIB's tree is about half the size it would be
+ * otherwise. Writing: two-space indentation, one element per line, attributes in their order, `"`
+ * quotes; unchanged parsed elements skip the escaping checks.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
@@ -64,32 +66,33 @@ export function element(
   return { kind: 'element', name, attrs, children };
 }
 
-/**
- * An element read by the fast parser. It is an ordinary XmlElement (same enumerable fields, equal
- * under deep equality), and it remembers its start tag's source text when that text is exactly what
- * the writer would produce, so writing a large unchanged tree copies instead of re-escaping. Copies
- * made by edits (`{ ...el, attrs }`) are plain objects without it: they are written from `attrs`,
- * so a changed element can never be written from stale text.
- */
 /** Characters the writer escapes in attribute values. */
 const needsAttrEscapeRe = /[&<>"\n\r\t]/;
 
+/**
+ * An element read by the fast parser. It is an ordinary XmlElement (same enumerable fields, equal
+ * under deep equality), and it remembers whether its attribute values were read verbatim (no
+ * reference decoded, nothing the writer escapes), so writing a large unchanged tree skips the
+ * escaping checks. It keeps no source text: the tree holds its own strings, so the parsed text can
+ * be freed. Copies made by edits (`{ ...el, attrs }`) are plain objects without the mark: they are
+ * written with every value checked.
+ */
 class ParsedElement implements XmlElement {
   readonly kind = 'element' as const;
-  readonly #startTag: string | undefined;
+  readonly #verbatim: boolean;
 
   constructor(
     readonly name: string,
     readonly attrs: Readonly<Record<string, string>>,
     readonly children: readonly XmlNode[],
-    startTag: string | undefined,
+    verbatim: boolean,
   ) {
-    this.#startTag = startTag;
+    this.#verbatim = verbatim;
   }
 
-  /** `<name a="v" ...` as the writer would write it, or undefined. */
-  static startTagOf(el: XmlElement): string | undefined {
-    return #startTag in el ? el.#startTag : undefined;
+  /** Whether `el` was parsed with attribute values that need no escaping. */
+  static isVerbatim(el: XmlElement): boolean {
+    return #verbatim in el && el.#verbatim;
   }
 }
 
@@ -285,9 +288,13 @@ function startsName(c: number): boolean {
 interface OpenElement {
   readonly name: string;
   readonly attrs: Record<string, string>;
-  readonly children: XmlNode[];
-  readonly startTag: string | undefined;
+  /** Where this element's children start in the scanner's shared child stack. */
+  readonly childrenStart: number;
+  readonly verbatim: boolean;
 }
+
+/** The children of every element without any: one shared frozen array instead of one per element. */
+const noChildren: readonly XmlNode[] = Object.freeze([]);
 
 /** Why the scanner stopped: malformed XML (with the offset), or a construct it leaves to fast-xml-parser. */
 type ScanFailure = { readonly kind: 'malformed'; readonly message: string; readonly offset: number } | { readonly kind: 'unsupported' };
@@ -299,27 +306,49 @@ function malformed(message: string, offset: number): ScanFailure {
 const unsupported: ScanFailure = { kind: 'unsupported' };
 
 /**
+ * The attribute names and values of the last element read with one name, in order. A CIB repeats
+ * itself (thousands of `<lrm_rsc_op>` with the same attributes and many equal values): the next
+ * element with that name reuses these strings when its source text matches, so the tree holds one
+ * copy of "monitor" or "do_update_resource" instead of one per element, and equal names are not
+ * sliced and re-interned. A value is kept only when it was read verbatim (nothing decoded).
+ */
+interface AttrMemo {
+  /** The element name, as first read (later elements with this name share the string). */
+  readonly name: string;
+  readonly names: string[];
+  readonly values: (string | undefined)[];
+}
+
+/** Per-parse state of the scanner (nothing is kept between parses). */
+interface Scan {
+  readonly text: string;
+  /** Element name -> the memo of the last element with that name. */
+  readonly memos: Map<string, AttrMemo>;
+}
+
+/**
  * One pass over `text`, building the tree directly; stops at the first thing it does not accept.
  * Never throws.
+ *
+ * Children of open elements are collected on one shared stack and copied out, exactly sized, when
+ * their element closes (no per-element growth slack); elements without children share one array.
  */
 function fastParse(text: string): XmlNode[] | ScanFailure {
+  const scan: Scan = { text, memos: new Map() };
   const top: XmlNode[] = [];
+  const pending: XmlNode[] = [];
   const stack: OpenElement[] = [];
-  let children = top;
   let rootSeen = false;
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const end = text.length;
   while (pos < end) {
     const lt = text.indexOf('<', pos);
     const textEnd = lt === -1 ? end : lt;
-    if (textEnd > pos) {
-      const raw = text.slice(pos, textEnd);
-      if (raw.trim() !== '') {
-        if (stack.length === 0) return malformed('text outside the root element', pos);
-        const value = textValue(raw);
-        if (value === undefined) return malformed('bad entity or character reference in text', pos);
-        children.push({ kind: 'text', text: value });
-      }
+    if (textEnd > pos && !isBlank(text, pos, textEnd)) {
+      if (stack.length === 0) return malformed('text outside the root element', pos);
+      const value = textValue(text.slice(pos, textEnd));
+      if (value === undefined) return malformed('bad entity or character reference in text', pos);
+      pending.push({ kind: 'text', text: detached(value) });
     }
     if (lt === -1) break;
     const c = text.charCodeAt(lt + 1);
@@ -327,16 +356,19 @@ function fastParse(text: string): XmlNode[] | ScanFailure {
       // </name>
       const gt = text.indexOf('>', lt + 2);
       if (gt === -1) return malformed('unterminated end tag', lt);
-      const name = text.slice(lt + 2, gt).trimEnd();
       const open = stack.pop();
-      if (!open) return malformed(`end tag </${name}> without a start tag`, lt);
-      if (open.name !== name) return malformed(`end tag </${name}> does not match <${open.name}>`, lt);
-      const el: XmlElement = new ParsedElement(name, open.attrs, open.children, open.startTag);
-      children = stack.length > 0 ? stack[stack.length - 1]!.children : top;
-      children.push(el);
+      if (!open || !endTagMatches(text, lt + 2, gt, open.name)) {
+        const name = text.slice(lt + 2, gt).trimEnd();
+        if (!open) return malformed(`end tag </${name}> without a start tag`, lt);
+        return malformed(`end tag </${name}> does not match <${open.name}>`, lt);
+      }
+      const children = pending.length === open.childrenStart ? noChildren : pending.slice(open.childrenStart);
+      pending.length = open.childrenStart;
+      const el: XmlElement = new ParsedElement(open.name, open.attrs, children, open.verbatim);
+      (stack.length > 0 ? pending : top).push(el);
       pos = gt + 1;
     } else if (c === 33) {
-      const next = scanMarkup(text, lt, stack.length > 0, children);
+      const next = scanMarkup(text, lt, stack.length > 0, stack.length > 0 ? pending : top);
       if (typeof next !== 'number') return next;
       pos = next;
     } else if (c === 63) {
@@ -346,15 +378,13 @@ function fastParse(text: string): XmlNode[] | ScanFailure {
       pos = close + 2;
     } else {
       if (stack.length === 0 && rootSeen) return malformed('a second root element', lt);
-      const next = scanStartTag(text, lt);
+      const next = scanStartTag(scan, lt);
       if ('kind' in next) return next;
       if (stack.length === 0) rootSeen = true;
       if (next.selfClosing) {
-        children.push(new ParsedElement(next.name, next.attrs, [], next.startTag));
+        (stack.length > 0 ? pending : top).push(new ParsedElement(next.name, next.attrs, noChildren, next.verbatim));
       } else {
-        const open: OpenElement = { name: next.name, attrs: next.attrs, children: [], startTag: next.startTag };
-        stack.push(open);
-        children = open.children;
+        stack.push({ name: next.name, attrs: next.attrs, childrenStart: pending.length, verbatim: next.verbatim });
       }
       pos = next.pos;
     }
@@ -364,6 +394,45 @@ function fastParse(text: string): XmlNode[] | ScanFailure {
   return top;
 }
 
+/**
+ * Shortest substring V8 shares with its source (a "sliced string" holding a pointer to the whole
+ * source); shorter ones are copied.
+ */
+const sharedSubstringMinChars = 13;
+
+/**
+ * `s` as a string of its own. A long substring of the parsed text would keep the whole text (80 MB
+ * for a large CIB with status) alive as long as the tree; a concatenation, once a character is read
+ * from it, is flattened into one new string. Measured on 32 x 4000: the tree then no longer holds
+ * the source, for about 0.1 µs per long value.
+ */
+function detached(s: string): string {
+  if (s.length < sharedSubstringMinChars) return s;
+  const joined = s[0]! + s.slice(1);
+  // Reading a character flattens `joined`; the comparison is never true (a code unit is not NaN)
+  // and keeps the read.
+  return Number.isNaN(joined.charCodeAt(0)) ? s : joined;
+}
+
+/** Whether text[start, end) is only XML white space (what indentation between tags is). */
+function isBlank(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isWhitespace(text.charCodeAt(i))) return text.slice(start, end).trim() === '';
+  return true;
+}
+
+/**
+ * Whether the end tag whose name starts at `start` and whose '>' is at `gt` closes `name` (the name,
+ * then white space as `trimEnd` removes it), without slicing the name in the usual case.
+ */
+function endTagMatches(text: string, start: number, gt: number, name: string): boolean {
+  if (text.startsWith(name, start)) {
+    let i = start + name.length;
+    while (i < gt && isWhitespace(text.charCodeAt(i))) i++;
+    if (i === gt) return true;
+  }
+  return text.slice(start, gt).trimEnd() === name;
+}
+
 /** `<!-- -->` and `<![CDATA[ ]]>` at `lt`: appends to `children`, returns the next offset. */
 function scanMarkup(text: string, lt: number, inRoot: boolean, children: XmlNode[]): number | ScanFailure {
   if (text.startsWith('<!--', lt)) {
@@ -371,7 +440,7 @@ function scanMarkup(text: string, lt: number, inRoot: boolean, children: XmlNode
     if (close === -1) return malformed('unterminated comment', lt);
     const body = text.slice(lt + 4, close);
     if (body.includes('--')) return unsupported;
-    children.push({ kind: 'comment', text: body.includes('\r') ? body.replace(lineEndRe, '\n') : body });
+    children.push({ kind: 'comment', text: detached(body.includes('\r') ? body.replace(lineEndRe, '\n') : body) });
     return close + 3;
   }
   if (text.startsWith('<![CDATA[', lt)) {
@@ -379,7 +448,7 @@ function scanMarkup(text: string, lt: number, inRoot: boolean, children: XmlNode
     const close = text.indexOf(']]>', lt + 9);
     if (close === -1) return malformed('unterminated CDATA section', lt);
     const body = text.slice(lt + 9, close);
-    children.push({ kind: 'text', text: body.includes('\r') ? body.replace(lineEndRe, '\n') : body });
+    children.push({ kind: 'text', text: detached(body.includes('\r') ? body.replace(lineEndRe, '\n') : body) });
     return close + 3;
   }
   return unsupported;
@@ -390,56 +459,89 @@ interface StartTag {
   readonly attrs: Record<string, string>;
   readonly selfClosing: boolean;
   readonly pos: number;
-  readonly startTag: string | undefined;
+  readonly verbatim: boolean;
 }
 
 /** Scans `<name attr="v" ...>` or `.../>` at `lt`. */
-function scanStartTag(text: string, lt: number): StartTag | ScanFailure {
+function scanStartTag(scan: Scan, lt: number): StartTag | ScanFailure {
+  const text = scan.text;
   if (!startsName(text.charCodeAt(lt + 1))) return malformed('invalid element name', lt + 1);
   let p = lt + 2;
   while (p < text.length && !endsName(text.charCodeAt(p))) p++;
-  const name = text.slice(lt + 1, p);
+  let name = text.slice(lt + 1, p);
+  let memo = scan.memos.get(name);
+  if (memo === undefined) {
+    name = detached(name);
+    memo = { name, names: [], values: [] };
+    scan.memos.set(name, memo);
+  } else {
+    // The key the memo was stored under: one string per element name in the tree.
+    name = memo.name;
+  }
   const attrs: Record<string, string> = {};
-  // Whether the source so far is exactly what the writer would produce for it.
-  let canonical = true;
-  for (;;) {
+  // Whether every value so far was read verbatim and needs no escaping.
+  let verbatim = true;
+  for (let index = 0; ; index++) {
     const before = p;
     while (p < text.length && isWhitespace(text.charCodeAt(p))) p++;
     const c = text.charCodeAt(p);
     if (c === 62 || c === 47) {
-      const startTag = canonical && p === before ? text.slice(lt, p) : undefined;
-      if (c === 62) return { name, attrs, selfClosing: false, pos: p + 1, startTag };
+      if (c === 62) return { name, attrs, selfClosing: false, pos: p + 1, verbatim };
       if (text.charCodeAt(p + 1) !== 62) return malformed(`expected '>' after '/' in <${name}>`, p);
-      return { name, attrs, selfClosing: true, pos: p + 2, startTag };
+      return { name, attrs, selfClosing: true, pos: p + 2, verbatim };
     }
     if (p >= text.length) return malformed(`unterminated start tag <${name}>`, lt);
     if (p === before || !startsName(c)) return malformed(`invalid attribute in <${name}>`, p);
-    if (p !== before + 1 || text.charCodeAt(before) !== 32) canonical = false;
     const nameStart = p;
-    while (p < text.length && !endsName(text.charCodeAt(p))) p++;
-    const attrName = text.slice(nameStart, p);
+    const attrName = attrNameAt(text, nameStart, memo, index);
+    p = nameStart + attrName.length;
     while (isWhitespace(text.charCodeAt(p))) p++;
     if (text.charCodeAt(p) !== 61) return malformed(`attribute ${attrName} of <${name}> has no value`, nameStart);
     p++;
     while (isWhitespace(text.charCodeAt(p))) p++;
     const quote = text.charCodeAt(p);
     if (quote !== 34 && quote !== 39) return malformed(`value of attribute ${attrName} is not quoted`, p);
-    if (quote !== 34 || p !== nameStart + attrName.length + 1) canonical = false;
     const close = text.indexOf(quote === 34 ? '"' : "'", p + 1);
     if (close === -1) return malformed(`unterminated value of attribute ${attrName}`, p);
-    const raw = text.slice(p + 1, close);
-    // Most values need nothing: one test instead of four scans.
-    let value: string | undefined = raw;
-    if (needsAttrEscapeRe.test(raw)) {
-      canonical = false;
-      value = attrValue(raw);
+    const remembered = memo.values[index];
+    let value: string | undefined;
+    if (remembered !== undefined && remembered.length === close - p - 1 && text.startsWith(remembered, p + 1)) {
+      // Same text as a verbatim value: nothing to decode, nothing to escape.
+      value = remembered;
+    } else {
+      const raw = text.slice(p + 1, close);
+      // Most values need nothing: one test instead of four scans.
+      if (needsAttrEscapeRe.test(raw)) {
+        verbatim = false;
+        const decoded = attrValue(raw);
+        value = decoded === undefined ? undefined : detached(decoded);
+        memo.values[index] = undefined;
+      } else {
+        value = detached(raw);
+        memo.values[index] = value;
+      }
+      if (value === undefined) return malformed(`'<' or a bad reference in the value of attribute ${attrName}`, p + 1);
     }
-    if (value === undefined) return malformed(`'<' or a bad reference in the value of attribute ${attrName}`, p + 1);
     if (attrName === '__proto__') return unsupported;
     if (Object.prototype.hasOwnProperty.call(attrs, attrName)) return malformed(`duplicate attribute ${attrName} in <${name}>`, nameStart);
     attrs[attrName] = value;
     p = close + 1;
   }
+}
+
+/**
+ * The attribute name starting at `start`: the memo's name at `index` when the text has it (no new
+ * string), else the name read from the text, which then replaces the memo's (and its value).
+ */
+function attrNameAt(text: string, start: number, memo: AttrMemo, index: number): string {
+  const known = memo.names[index];
+  if (known !== undefined && text.startsWith(known, start) && endsName(text.charCodeAt(start + known.length))) return known;
+  let p = start;
+  while (p < text.length && !endsName(text.charCodeAt(p))) p++;
+  const attrName = text.slice(start, p);
+  memo.names[index] = attrName;
+  memo.values[index] = undefined;
+  return attrName;
 }
 
 const escapeAttrRe = /[&<>"\n\r\t]/g;
@@ -485,6 +587,8 @@ class Writer {
   private used = 0;
   private pending = '';
   private readonly pads: string[] = [];
+  /** ` name="` for each attribute name written so far (a CIB has a few dozen names). */
+  private readonly attrOpeners = new Map<string, string>();
   private readonly nl: string;
 
   constructor(private readonly indent: string) {
@@ -525,6 +629,15 @@ class Writer {
     return p;
   }
 
+  private attrOpener(name: string): string {
+    let opener = this.attrOpeners.get(name);
+    if (opener === undefined) {
+      opener = ` ${name}="`;
+      this.attrOpeners.set(name, opener);
+    }
+    return opener;
+  }
+
   node(node: XmlNode, depth: number): void {
     const pad = this.pad(depth);
     if (node.kind === 'comment') {
@@ -535,10 +648,11 @@ class Writer {
       this.put(`${pad}${escapeText(node.text)}${this.nl}`);
       return;
     }
-    let open = ParsedElement.startTagOf(node);
-    if (open === undefined) {
-      open = `<${node.name}`;
-      const attrs = node.attrs;
+    let open = `<${node.name}`;
+    const attrs = node.attrs;
+    if (ParsedElement.isVerbatim(node)) {
+      for (const k in attrs) open += `${this.attrOpener(k)}${attrs[k]!}"`;
+    } else {
       for (const k in attrs) {
         const v = attrs[k]!;
         open += needsAttrEscapeRe.test(v) ? ` ${k}="${escapeAttr(v)}"` : ` ${k}="${v}"`;
