@@ -3,14 +3,15 @@
  * propagation (mandatory orders make dependent starts unrunnable or required, restarts cascade),
  * then the Transition Summary lines as Pacemaker's rsc_action_default prints them.
  *
- * The action model is per primitive (not yet the full pseudo-action graph of groups and clones):
- * what the summary needs, and the edges between primitives for `inputs`.
+ * The flag model is per primitive: what the summary needs. The transition graph built from it
+ * (probes, monitors, pseudo-actions, notifications, ordering inputs) is in `graph-actions.ts`.
  */
 import type { ConfigChange } from './config-changes.js';
-import type { Constraints } from './constraints.js';
+import type { Constraints, WOrder } from './constraints.js';
 import type { Action, ChangeKind, Role, SummaryLine } from './types.js';
 import type { Unpacked } from './unpack.js';
 import { fenceNode } from './unpack.js';
+import { buildGraphActions, type PrimOrder } from './graph-actions.js';
 import type { WNode, WRsc } from './work.js';
 import { R_PROMOTED, R_STARTED, R_STOPPED, R_UNKNOWN, R_UNPROMOTED, nodeAvailable, primitivesOf, roleName, topNoBundle, topParent } from './work.js';
 import { SCORE_INFINITY } from '@paceline/cib';
@@ -250,6 +251,8 @@ interface Edge {
   readonly internal: boolean;
   /** Implies-then from a clone only counts instances on the "then" node (action_flags_for_ordering). */
   readonly nodeFilter: boolean;
+  /** The ordering constraint it was expanded from (undefined: a group's internal order). */
+  readonly origin: WOrder | undefined;
 }
 
 /** A bundle's containers (ordering a bundle orders its replicas' containers). */
@@ -283,10 +286,12 @@ function primitiveEdges(u: Unpacked, cons: Constraints): Edge[] {
   const edges: Edge[] = [];
   let viaGroup = false;
   let internal = false;
-  const push = (e: Omit<Edge, 'anyOf' | 'label' | 'implies' | 'viaGroup' | 'internal' | 'nodeFilter'> & Partial<Pick<Edge, 'anyOf' | 'label' | 'implies' | 'nodeFilter'>>): void => {
-    edges.push({ anyOf: undefined, label: labelOf(e.first, e.firstAction), implies: true, viaGroup, internal, nodeFilter: true, ...e });
+  let origin: WOrder | undefined;
+  const push = (e: Omit<Edge, 'anyOf' | 'label' | 'implies' | 'viaGroup' | 'internal' | 'nodeFilter' | 'origin'> & Partial<Pick<Edge, 'anyOf' | 'label' | 'implies' | 'nodeFilter'>>): void => {
+    edges.push({ anyOf: undefined, label: labelOf(e.first, e.firstAction), implies: true, viaGroup, internal, nodeFilter: true, origin, ...e });
   };
   for (const o of cons.orders) {
+    origin = o;
     viaGroup = o.then.variant === 'group';
     internal = o.internal === true;
     // The members of a composite "then" see the reason through its own start pseudo-action.
@@ -326,6 +331,7 @@ function primitiveEdges(u: Unpacked, cons: Constraints): Edge[] {
   }
   viaGroup = false;
   internal = false;
+  origin = undefined;
   const visit = (r: WRsc): void => {
     if (r.variant === 'group') {
       const ordered = r.meta.get('ordered') === undefined || r.meta.get('ordered') === 'true';
@@ -679,23 +685,14 @@ function summarizeOne(p: PrimPlan, out: SummaryLine[]): void {
   }
 }
 
-/** The graph actions (one per scheduled primitive action), for consumers of `Transition`. */
-export function buildActions(u: Unpacked, plans: Map<WRsc, PrimPlan>, fencing: readonly Fencing[]): Action[] {
-  const actions: Action[] = [];
-  let id = 0;
-  const add = (rsc: string | undefined, task: string, node: WNode | undefined, optional: boolean, runnable: boolean, reason: string | undefined, key: string, pseudo = false): void => {
-    actions.push({ id: id++, key, rsc, task, intervalMs: 0, node: node?.name, optional, runnable, pseudo, reason, inputs: [] });
-  };
-  for (const f of fencing) add(undefined, 'stonith', f.node, false, true, f.reason, `stonith-${f.node.name}-${f.action}`);
-  for (const top of u.resources) {
-    for (const r of primitivesOf(top)) {
-      const p = plans.get(r);
-      if (!p) continue;
-      if (p.stopRequired && p.current) for (const n of r.runningOn) add(r.id, 'stop', n, false, p.stopRunnable, p.stopReason, `${r.id}_stop_0`, !n.online);
-      if (p.startRequired && p.next) add(r.id, 'start', p.next, false, p.startRunnable, p.startReason, `${r.id}_start_0`);
-      if (p.promoteRequired && p.next) add(r.id, 'promote', p.next, false, p.startRunnable, undefined, `${r.id}_promote_0`);
-      if (p.demoteRequired && p.current) add(r.id, 'demote', p.current, false, true, undefined, `${r.id}_demote_0`);
-    }
-  }
-  return actions;
+/** The orderings between primitives' actions (constraints and group internals), for the graph. */
+export function primitiveOrders(u: Unpacked, cons: Constraints): PrimOrder[] {
+  return primitiveEdges(u, cons)
+    .filter((e) => e.kind !== 'Serialize')
+    .map((e) => ({ first: e.first, then: e.then, firstAction: e.firstAction, thenAction: e.thenAction, symmetrical: e.symmetrical, firsts: e.anyOf ? e.anyOf.prims : [e.first], origin: e.origin }));
+}
+
+/** The graph actions with their orderings, for consumers of `Transition`. */
+export function buildActions(u: Unpacked, plans: Map<WRsc, PrimPlan>, fencing: readonly Fencing[], cons: Constraints): Action[] {
+  return buildGraphActions(u, plans, fencing, cons, primitiveOrders(u, cons));
 }

@@ -138,7 +138,7 @@ function phasesOf(s: RunState): readonly SchedulePhase[] {
         const plans = must(s.plans, 'actions');
         const fencing = must(s.fencing, 'actions');
         const summary = summarize(u, plans, fencing);
-        const actions = buildActions(u, plans, fencing);
+        const actions = buildActions(u, plans, fencing, must(s.cons, 'constraints'));
         const log = s.scores;
         let lines: readonly ScoreLine[] | undefined;
         // Score lines are expanded from the compact log when first read (crm_simulate -s, explain).

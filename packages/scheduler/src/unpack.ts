@@ -1076,6 +1076,7 @@ function unpackLrmResource(u: Unpacked, ctx: BuildCtx, node: WNode, lr: LrmResou
     const st: OpState = { onFail: 'ignore', lastFailure: undefined };
     for (const op of ops) unpackRscOp(u, rsc, node, op, st);
     processRscState(u, rsc, node, st.onFail);
+    recordActiveRecurring(rsc, node, ops);
     // Only the history of nodes the resource is active on is read again (definition changes): keep
     // that, not one table entry per resource and node.
     if (rsc.runningOn.includes(node) || rsc.history.has(node.name)) {
@@ -1087,6 +1088,32 @@ function unpackLrmResource(u: Unpacked, ctx: BuildCtx, node: WNode, lr: LrmResou
     if (rsc.nextRole === R_UNKNOWN || rsc.targetRole < rsc.nextRole) rsc.nextRole = rsc.targetRole;
   }
   if (saved > rsc.role) rsc.role = saved;
+}
+
+/** process_recurring: the recurring operations active on `node` after the last start. */
+function recordActiveRecurring(rsc: WRsc, node: WNode, ops: readonly ParsedOp[]): void {
+  if (!node.online) return;
+  let start = -1;
+  let stop = -1;
+  let impliedMonitor = -1;
+  let impliedClone = -1;
+  ops.forEach((op, i) => {
+    if (op.task === 'stop' && op.status === 0) stop = i;
+    else if (op.task === 'start' || op.task === 'migrate_from') start = i;
+    else if (impliedMonitor <= stop && op.task === 'monitor') {
+      if (op.rc === 0 || op.rc === 8) impliedMonitor = i;
+    } else if (op.task === 'promote' || op.task === 'demote') impliedClone = i;
+  });
+  if (start === -1) start = impliedClone !== -1 ? impliedClone : impliedMonitor;
+  if (start < stop) return;
+  for (let i = Math.max(start, 0); i < ops.length; i++) {
+    const op = ops[i] as ParsedOp;
+    if (op.intervalMs === 0 || op.status === -1) continue;
+    rsc.activeRecurring ??= new Map();
+    const set = rsc.activeRecurring.get(node.name) ?? new Set<string>();
+    set.add(`${op.task}_${op.intervalMs}`);
+    rsc.activeRecurring.set(node.name, set);
+  }
 }
 
 function setActive(r: WRsc): void {

@@ -151,6 +151,11 @@ export interface WRsc {
   history: Map<string, HistoryOp[]>;
   /** The agent recorded with that history, per node name. */
   historyAgent: Map<string, { readonly class?: string; readonly provider?: string; readonly type?: string }>;
+  /**
+   * Recurring operations the history shows active, per node name (`task_intervalMs` keys), as
+   * unpack.c process_recurring finds them: after the last start, not pending, node online.
+   */
+  activeRecurring: Map<string, Set<string>> | undefined;
   // -- node criteria and assignment --
   allowed: Map<string, number>;
   /** What built each node's score, in order (for explain): node name -> contributions. */
@@ -223,6 +228,7 @@ export function newRsc(init: {
     utilization: new Map(),
     history: new Map(),
     historyAgent: new Map(),
+    activeRecurring: undefined,
     allowed: new Map(),
     exclusiveNodes: undefined,
     contrib: new Map(),
