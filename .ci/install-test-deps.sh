@@ -37,14 +37,16 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 fi
 echo "test deps: installing ${missing[*]} (apt-get; this takes a minute or two)"
 export DEBIAN_FRONTEND=noninteractive
-# Installing apache2, nginx or mariadb-server would start them (port 80 twice, a system mysqld);
+# Recommends are installed as on the developers' machines (crmsh recommends pacemaker, whose
+# schema files and daemons the crmsh oracle expects). Installing apache2, nginx, mariadb-server
+# or pacemaker would start them (port 80 twice, a system mysqld);
 # the suites start their own private instances, so keep the packages' services from starting.
 policy=/usr/sbin/policy-rc.d
 had_policy=0; [ -e "$policy" ] && had_policy=1
 if [ $had_policy = 0 ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; trap 'rm -f "$policy"' EXIT; fi
 # Several processes may share this machine's dpkg lock: wait for it rather than fail.
 flock /tmp/apt.lock apt-get update -qq
-flock /tmp/apt.lock apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/paceline-apt.log 2>&1 \
+flock /tmp/apt.lock apt-get install -y -qq "${missing[@]}" >/tmp/paceline-apt.log 2>&1 \
   || { tail -30 /tmp/paceline-apt.log >&2; exit 1; }
 # crmsh logs to /var/log/crmsh and crashes at start when it is missing.
 mkdir -p /var/log/crmsh
