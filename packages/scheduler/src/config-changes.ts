@@ -9,7 +9,7 @@ import type { Digests } from './digest.js';
 import { computeDigests } from './digest.js';
 import type { Unpacked } from './unpack.js';
 import type { HistoryOp, WNode, WRsc } from './work.js';
-import { nodeAvailable, primitivesOf } from './work.js';
+import { activeIndexes, nodeAvailable, primitivesOf } from './work.js';
 import { parseIntervalMs } from './util.js';
 
 export interface ConfigChange {
@@ -19,26 +19,6 @@ export interface ConfigChange {
   readonly reload: boolean;
   /** A required stop without a reason (agent changed, or reload of a pending start). */
   readonly stop: boolean;
-}
-
-/** calculate_active_ops: index of the last start-like and the last successful stop. */
-function activeIndexes(ops: readonly HistoryOp[]): { start: number; stop: number } {
-  let start = -1;
-  let stop = -1;
-  let impliedMonitor = -1;
-  let impliedClone = -1;
-  ops.forEach((op, i) => {
-    if (op.task === 'stop' && op.status === 0) stop = i;
-    else if (op.task === 'start' || op.task === 'migrate_from') start = i;
-    else if (impliedMonitor <= stop && op.task === 'monitor') {
-      if (op.rc === 0 || op.rc === 8) impliedMonitor = i;
-    } else if (op.task === 'promote' || op.task === 'demote') impliedClone = i;
-  });
-  if (start === -1) {
-    if (impliedClone !== -1) start = impliedClone;
-    else if (impliedMonitor !== -1) start = impliedMonitor;
-  }
-  return { start, stop };
 }
 
 function opDefaultsTimeoutMs(u: Unpacked): number | undefined {

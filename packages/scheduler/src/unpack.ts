@@ -9,7 +9,7 @@ import { bundleGuestNames, bundleLayout, pinReplicaInstances } from './bundle.js
 import type { Diagnostic } from './types.js';
 import { boolOr, isTrue, mergeNvSets, parseIntervalMs, parseRole, copyMap } from './util.js';
 import type { HistoryOp, OnFail, RoleNum, RscOptions, Variant, WNode, WRsc } from './work.js';
-import { R_PROMOTED, R_STARTED, R_STOPPED, R_UNKNOWN, R_UNPROMOTED, cloneAncestor, contribute, newRsc, roleNum, topNoBundle, topParent } from './work.js';
+import { R_PROMOTED, R_STARTED, R_STOPPED, R_UNKNOWN, R_UNPROMOTED, activeIndexes, cloneAncestor, contribute, newRsc, roleNum, topNoBundle, topParent } from './work.js';
 
 export interface ClusterFlags {
   readonly stonithEnabled: boolean;
@@ -1093,18 +1093,7 @@ function unpackLrmResource(u: Unpacked, ctx: BuildCtx, node: WNode, lr: LrmResou
 /** process_recurring: the recurring operations active on `node` after the last start. */
 function recordActiveRecurring(rsc: WRsc, node: WNode, ops: readonly ParsedOp[]): void {
   if (!node.online) return;
-  let start = -1;
-  let stop = -1;
-  let impliedMonitor = -1;
-  let impliedClone = -1;
-  ops.forEach((op, i) => {
-    if (op.task === 'stop' && op.status === 0) stop = i;
-    else if (op.task === 'start' || op.task === 'migrate_from') start = i;
-    else if (impliedMonitor <= stop && op.task === 'monitor') {
-      if (op.rc === 0 || op.rc === 8) impliedMonitor = i;
-    } else if (op.task === 'promote' || op.task === 'demote') impliedClone = i;
-  });
-  if (start === -1) start = impliedClone !== -1 ? impliedClone : impliedMonitor;
+  const { start, stop } = activeIndexes(ops);
   if (start < stop) return;
   for (let i = Math.max(start, 0); i < ops.length; i++) {
     const op = ops[i] as ParsedOp;

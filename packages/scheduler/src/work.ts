@@ -316,3 +316,23 @@ export function contributeDiff(r: WRsc, before: ReadonlyMap<string, number>, sou
     if (after !== b) contribute(r, node, source, item, after - b);
   });
 }
+
+/** calculate_active_ops: index of the last start-like and the last successful stop. */
+export function activeIndexes(ops: readonly HistoryOp[]): { start: number; stop: number } {
+  let start = -1;
+  let stop = -1;
+  let impliedMonitor = -1;
+  let impliedClone = -1;
+  ops.forEach((op, i) => {
+    if (op.task === 'stop' && op.status === 0) stop = i;
+    else if (op.task === 'start' || op.task === 'migrate_from') start = i;
+    else if (impliedMonitor <= stop && op.task === 'monitor') {
+      if (op.rc === 0 || op.rc === 8) impliedMonitor = i;
+    } else if (op.task === 'promote' || op.task === 'demote') impliedClone = i;
+  });
+  if (start === -1) {
+    if (impliedClone !== -1) start = impliedClone;
+    else if (impliedMonitor !== -1) start = impliedMonitor;
+  }
+  return { start, stop };
+}
