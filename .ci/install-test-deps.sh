@@ -19,6 +19,8 @@ packages=(
   shellcheck            # static check of every shell agent
   openssl               # a throw-away certificate for the director's HTTPS health check
   haproxy               # bench:ipvs runs the userspace director side by side with it
+  nftables              # nft: 2 % kernel-side loss in the messaging jitter soak (required under CI)
+  corosync              # bench:messaging runs corosync side by side
   crmsh                 # crm -f as the oracle of the crm shell grammar and generated ids
 )
 

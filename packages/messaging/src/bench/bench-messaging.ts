@@ -7,6 +7,12 @@
  * Loopback has a 64 KiB MTU, so the bench raises packetBytesMax to 60000 and fragmentBytesMax to
  * 16384 (the defaults, 1400 and 1200, suit a 1500-byte Ethernet LAN); every other setting is the
  * default. Traffic stays on 127.0.0.1.
+ *
+ * Side by side, when run as root with corosync installed (corosync-bench.ts): three corosync
+ * daemons in network namespaces, kill -9 to new view (median of the same number of rounds), idle
+ * CPU and RSS, once with corosync's defaults and once with token 1000. Ordered throughput of
+ * corosync is not measured here (its cpgbench is not packaged): that column quotes ANCHORS.md.
+ * BENCH_KILL_ROUNDS=N changes the rounds (default 10); BENCH_COROSYNC=0 skips corosync.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +21,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCorosync, corosyncUnavailable, type CorosyncFigures } from './corosync-bench.js';
 
 const NODE_MAIN = fileURLToPath(new URL('../driver/node-main.js', import.meta.url));
 const CLK_TCK = 100;
@@ -23,7 +30,8 @@ const SIZES = [
   { label: '1 KB', bytes: 1024, count: 60_000 },
   { label: '64 KB', bytes: 65_536, count: 1_500 },
 ] as const;
-const KILL_ROUNDS = 10;
+const KILL_ROUNDS = Number(process.env.BENCH_KILL_ROUNDS ?? 10);
+if (!Number.isInteger(KILL_ROUNDS) || KILL_ROUNDS < 1) throw new Error(`BENCH_KILL_ROUNDS must be a positive integer, not ${process.env.BENCH_KILL_ROUNDS}`);
 
 interface Line {
   ev: string;
@@ -163,26 +171,52 @@ async function main(): Promise<void> {
       for (const n of cluster) await n.next((l) => l.ev === 'view' && l.members?.length === 3, 10_000, 'the rejoin', restartedAt);
     }
     const detectMedian = median(detections);
-    console.log('');
-    console.log('| measure | paceline | corosync 3.1.7 (ANCHORS.md) |');
-    console.log('| --- | --- | --- |');
-    const corosync: Record<string, string> = {
-      '64 B': '~20,000 (one node)',
-      '1 KB': '~20,000 (one node)',
-      '64 KB': '~20,000 up to 40 kB; ~1 GB/s at 1 MB (one node)',
-    };
-    for (const s of SIZES) {
-      const rate = rates[s.label]!;
-      console.log(`| ordered msgs/s, ${s.label} | ${Math.round(rate)} (${((rate * s.bytes) / 1e6).toFixed(1)} MB/s) | ${corosync[s.label]} |`);
-    }
-    console.log(`| kill -9 to new view, median of ${KILL_ROUNDS} | ${detectMedian} ms | 7650 ms defaults, 3470 ms token 1000 |`);
-    console.log(`| idle CPU per node | ${idleCpuPct.toFixed(2)} % | 0.7 % (with pacemaker) |`);
-    console.log(`| RSS per node | ${rss.toFixed(1)} MB | 103 MB |`);
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    const corosync = await measureCorosync();
+    printTable(rates, detectMedian, idleCpuPct, rss, corosync);
     console.log(`detect_ms_median=${detectMedian} ordered_msgs_per_s_1k=${Math.round(rates['1 KB']!)} idle_cpu_pct=${idleCpuPct.toFixed(2)} rss_mb=${rss.toFixed(1)}`);
   } finally {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Corosync with its defaults, then with token 1000; a reason string instead when it cannot run. */
+async function measureCorosync(): Promise<CorosyncFigures[] | string> {
+  if (process.env.BENCH_COROSYNC === '0') return 'skipped (BENCH_COROSYNC=0)';
+  const why = corosyncUnavailable();
+  if (why !== undefined) return `not measured: ${why}`;
+  const out: CorosyncFigures[] = [];
+  for (const tokenMs of [undefined, 1000]) out.push(await benchCorosync(tokenMs, KILL_ROUNDS, (l) => console.log(l)));
+  return out;
+}
+
+/** The side-by-side table: paceline, then corosync measured (or the reason it was not), then ANCHORS.md. */
+function printTable(rates: Record<string, number>, detectMedian: number, idleCpuPct: number, rss: number, corosync: CorosyncFigures[] | string): void {
+  const measured = typeof corosync === 'string' ? [] : corosync;
+  const heads = measured.map((c) => `corosync 3.1.7 ${c.setting} (measured, token ${c.effectiveTokenMs} ms)`);
+  const row = (cells: string[]) => console.log(`| ${cells.join(' | ')} |`);
+  console.log('');
+  if (typeof corosync === 'string') console.log(`corosync: ${corosync}`);
+  row(['measure', 'paceline', ...heads, 'corosync 3.1.7 (ANCHORS.md)']);
+  row(Array.from({ length: heads.length + 3 }, () => '---'));
+  const reference: Record<string, string> = {
+    '64 B': '~20,000 (one node)',
+    '1 KB': '~20,000 (one node)',
+    '64 KB': '~20,000 up to 40 kB; ~1 GB/s at 1 MB (one node)',
+  };
+  for (const s of SIZES) {
+    const rate = rates[s.label]!;
+    row([`ordered msgs/s, ${s.label}`, `${Math.round(rate)} (${((rate * s.bytes) / 1e6).toFixed(1)} MB/s)`, ...measured.map(() => 'not measured'), reference[s.label]!]);
+  }
+  row([
+    `kill -9 to new view, median of ${KILL_ROUNDS}`,
+    `${detectMedian} ms`,
+    ...measured.map((c) => `${c.detectMsMedian} ms (log: ${c.logMembershipMsMedian} ms)`),
+    '7650 ms defaults, 3470 ms token 1000',
+  ]);
+  row(['idle CPU per node', `${idleCpuPct.toFixed(2)} %`, ...measured.map((c) => `${c.idleCpuPct.toFixed(2)} %`), '0.7 % (with pacemaker)']);
+  row(['RSS per node', `${rss.toFixed(1)} MB`, ...measured.map((c) => `${c.rssMb.toFixed(1)} MB`), '103 MB']);
 }
 
 main().catch((err: unknown) => {

@@ -9,7 +9,6 @@
  *   {"op":"status"}  the status snapshot
  *   {"op":"stop"}
  */
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describeKeyError, readAuthKey } from '../keyfile.js';
@@ -43,9 +42,19 @@ async function floodSend(node: ClusterNode, group: string, size: number, count: 
       else failed = r.code;
     }
   };
-  let drained = once(node, 'drain');
-  node.on('drain', () => (drained = once(node, 'drain')));
-  await Promise.all(Array.from({ length: 64 }, worker));
+  // One listener for the whole flood (a listener per send would leak).
+  let wake = (): void => {};
+  let drained = new Promise<void>((r) => (wake = r));
+  const onDrain = (): void => {
+    wake();
+    drained = new Promise<void>((r) => (wake = r));
+  };
+  node.on('drain', onDrain);
+  try {
+    await Promise.all(Array.from({ length: 64 }, worker));
+  } finally {
+    node.off('drain', onDrain);
+  }
   out(failed === undefined ? { ev: 'sent', count: sent, size } : { ev: 'send-error', code: failed });
 }
 
