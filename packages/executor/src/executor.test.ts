@@ -299,3 +299,42 @@ describe('Executor', () => {
     expect(results[0]?.outputTruncatedChars).toBe(9903);
   });
 });
+
+describe('Executor: fence devices as resources', () => {
+  const fence = { agentClass: 'stonith' as const, type: 'fence_x' };
+
+  it('probes an unregistered device as not running without running the agent', () => {
+    // Pacemaker's executor answers from its registry: a device nobody started is not running,
+    // even when the fence agent would say the hardware answers (which made nodes fence each other).
+    const { clock, runner, results, submit } = setup(() => ({ durationMs: 10, exitCode: 0 }));
+    submit({ rscId: 'f1', agent: fence, action: 'monitor' });
+    clock.advance(1000);
+    expect(results[0]).toMatchObject({ execStatus: 'done', rc: 7 });
+    expect(runner.spawned).toHaveLength(0);
+  });
+
+  it('starts a device by checking it with the agent monitor, then monitors it; stop unregisters', () => {
+    const { clock, runner, results, submit } = setup(() => ({ durationMs: 10, exitCode: 0 }));
+    submit({ rscId: 'f1', agent: fence, action: 'start' });
+    clock.advance(1000);
+    expect(results[0]).toMatchObject({ action: 'start', rc: 0 });
+    expect(runner.spawned[0]?.spec.stdin).toContain('action=monitor');
+    submit({ rscId: 'f1', agent: fence, action: 'monitor' });
+    clock.advance(1000);
+    expect(results[1]).toMatchObject({ action: 'monitor', rc: 0 });
+    expect(runner.spawned).toHaveLength(2);
+    submit({ rscId: 'f1', agent: fence, action: 'stop' });
+    submit({ rscId: 'f1', agent: fence, action: 'monitor' });
+    clock.advance(1000);
+    expect(results.slice(2).map((r) => [r.action, r.rc])).toEqual([['stop', 0], ['monitor', 7]]);
+    expect(runner.spawned).toHaveLength(2);
+  });
+
+  it('does not register a device whose check fails', () => {
+    const { clock, results, submit } = setup(() => ({ durationMs: 10, exitCode: 1 }));
+    submit({ rscId: 'f1', agent: fence, action: 'start' });
+    submit({ rscId: 'f1', agent: fence, action: 'monitor' });
+    clock.advance(1000);
+    expect(results.map((r) => [r.action, r.rc])).toEqual([['start', 1], ['monitor', 7]]);
+  });
+});

@@ -15,7 +15,7 @@
  */
 import { Attempt, type AttemptOutcome } from './attempt.js';
 import type { Clock, TimerId } from './clock.js';
-import { execStatusInfo, ocfRcName, OCF_ERR_GENERIC, OCF_ERR_INSTALLED, OCF_ERR_PERM, type ExecStatus } from './codes.js';
+import { execStatusInfo, ocfRcName, OCF_ERR_GENERIC, OCF_ERR_INSTALLED, OCF_ERR_PERM, OCF_NOT_RUNNING, OCF_SUCCESS, type ExecStatus } from './codes.js';
 import { buildSpawnSpec, exitCodeToOcf, type AgentLocator } from './command.js';
 import {
   DEFAULT_ABANDON_AFTER_KILL_MS,
@@ -76,6 +76,8 @@ export class Executor {
   /** Due actions in the order they became due; the dispatcher skips busy resources. */
   private queue: Op[] = [];
   private readonly busyResources = new Set<string>();
+  /** Fence devices started (registered) on this node. */
+  private readonly stonithRegistered = new Set<string>();
   private runningCount = 0;
   private nextCallId = 1;
   private pumpTimer: TimerId | undefined;
@@ -198,6 +200,23 @@ export class Executor {
     op.runs++;
     this.busyResources.add(op.req.rscId);
     this.runningCount++;
+    let req = op.req;
+    if (req.agent.agentClass === 'stonith' && req.target === undefined) {
+      // A fence device as a cluster resource, as Pacemaker's executor treats it: start registers
+      // the device (after its agent's monitor says the device answers), stop unregisters it, and
+      // a monitor of a device not registered here is "not running" without asking the agent.
+      const registered = this.stonithRegistered.has(req.rscId);
+      if (req.action === 'stop') {
+        this.stonithRegistered.delete(req.rscId);
+        this.opts.clock.setTimer(0, () => this.runEnded(op, this.doneResult(op, OCF_SUCCESS)));
+        return;
+      }
+      if ((req.action === 'monitor' || req.action === 'status') && !registered) {
+        this.opts.clock.setTimer(0, () => this.runEnded(op, this.doneResult(op, OCF_NOT_RUNNING)));
+        return;
+      }
+      if (req.action === 'start') req = { ...req, action: 'monitor' };
+    }
     const loc = this.opts.locator.locate(op.req.agent);
     if (!loc) {
       this.opts.clock.setTimer(0, () =>
@@ -205,7 +224,7 @@ export class Executor {
       );
       return;
     }
-    const spec = buildSpawnSpec(op.req, loc, op, {
+    const spec = buildSpawnSpec(req, loc, op, {
       baseEnv: this.opts.baseEnv ?? {},
       ...(this.opts.defaultOcfRoot !== undefined ? { defaultOcfRoot: this.opts.defaultOcfRoot } : {}),
     });
@@ -222,6 +241,9 @@ export class Executor {
 
   private runEnded(op: Op, result: ActionResult): void {
     op.attempt = undefined;
+    if (op.req.agent.agentClass === 'stonith' && op.req.target === undefined && op.req.action === 'start' && result.execStatus === 'done' && result.rc === OCF_SUCCESS) {
+      this.stonithRegistered.add(op.req.rscId);
+    }
     this.busyResources.delete(op.req.rscId);
     this.runningCount--;
     this.schedulePump();
@@ -246,6 +268,22 @@ export class Executor {
 
   private baseResult(op: Op): Omit<ActionResult, 'execStatus' | 'rc' | 'rcName' | 'stdout' | 'stderr' | 'outputTruncatedChars' | 'execMs' | 'queueMs' | 'startedAtWallMs'> {
     return { callId: op.callId, rscId: op.req.rscId, agent: op.req.agent, action: op.req.action, intervalMs: op.intervalMs, runNumber: op.runs };
+  }
+
+  /** A result the executor decides itself (fence device registration). */
+  private doneResult(op: Op, rc: number): ActionResult {
+    return {
+      ...this.baseResult(op),
+      execStatus: 'done',
+      rc,
+      rcName: ocfRcName(rc),
+      stdout: '',
+      stderr: '',
+      outputTruncatedChars: 0,
+      execMs: 0,
+      queueMs: this.opts.clock.monotonicMs() - op.dueAtMs,
+      startedAtWallMs: this.opts.clock.wallMs(),
+    };
   }
 
   private notRunResult(op: Op, status: ExecStatus, reason: string): ActionResult {
