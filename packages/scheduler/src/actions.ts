@@ -11,7 +11,7 @@ import type { Constraints, WOrder } from './constraints.js';
 import type { Action, ChangeKind, Role, SummaryLine } from './types.js';
 import type { Unpacked } from './unpack.js';
 import { fenceNode } from './unpack.js';
-import { buildGraphActions, type PrimOrder } from './graph-actions.js';
+import { blockStartsBehindPendingProbes, buildGraphActions, type PrimOrder } from './graph-actions.js';
 import type { WNode, WRsc } from './work.js';
 import { R_PROMOTED, R_STARTED, R_STOPPED, R_UNKNOWN, R_UNPROMOTED, nodeAvailable, primitivesOf, roleName, topNoBundle, topParent } from './work.js';
 import { SCORE_INFINITY } from '@paceline/cib';
@@ -41,6 +41,15 @@ export interface PrimPlan {
   migrate: boolean;
   /** Why a move is a stop and start rather than a migration ("unrunnable A stop"). */
   moveReason: string | undefined;
+  /** A partial migration (migrate_to done) continues with migrate_from on the same target. */
+  partialContinues: boolean;
+  /** Migration is ruled out for this transition (a partial migration that cannot continue). */
+  migrationBlocked: boolean;
+  /**
+   * multiple-active=stop_unexpected on a multiply active resource: it is stopped only where it is not
+   * expected, and its start where it stays is a pseudo-action.
+   */
+  stopUnexpected: boolean;
 }
 
 export interface Fencing {
@@ -156,7 +165,7 @@ export function planPrimitives(u: Unpacked, fenced: ReadonlySet<string>, changes
 
 function planOne(u: Unpacked, r: WRsc, fenced: ReadonlySet<string>, change: ConfigChange | undefined): PrimPlan {
   if (r.nextRole === R_UNKNOWN) r.nextRole = r.allocatedTo ? (topNoBundle(r).promotable ? R_UNPROMOTED : R_STARTED) : R_STOPPED;
-  const current = r.runningOn[0];
+  const current = activeOn(r);
   const next = r.allocatedTo;
   const moving = !!current && !!next && current !== next && r.nextRole >= R_STARTED;
   const p: PrimPlan = {
@@ -164,7 +173,8 @@ function planOne(u: Unpacked, r: WRsc, fenced: ReadonlySet<string>, change: Conf
     current,
     next,
     moving,
-    hasStart: !!next,
+    // schedule_restart_actions creates no start for a blocked resource (pe_rsc_block).
+    hasStart: !!next && !r.blocked,
     startRequired: false,
     startRunnable: !!next,
     startReason: undefined,
@@ -178,7 +188,22 @@ function planOne(u: Unpacked, r: WRsc, fenced: ReadonlySet<string>, change: Conf
     blockedDependents: false,
     migrate: false,
     moveReason: undefined,
+    partialContinues: false,
+    migrationBlocked: false,
+    stopUnexpected: false,
   };
+  let needStop = moving;
+  if (r.partialMigrationSource || r.partialMigrationTarget) {
+    // pcmk__primitive_create_actions: a partial migration continues only towards the same target.
+    if (moving && migrationAllowed(r, current) && r.runningOn.length === 2 && current === r.partialMigrationSource && next === r.partialMigrationTarget) {
+      p.partialContinues = true;
+    } else {
+      needStop = true;
+      p.migrationBlocked = true;
+      r.partialMigrationSource = undefined;
+      r.partialMigrationTarget = undefined;
+    }
+  }
   if (next) {
     const q = quorumBlocks(u, r);
     if (q) {
@@ -187,9 +212,9 @@ function planOne(u: Unpacked, r: WRsc, fenced: ReadonlySet<string>, change: Conf
     }
     if (!nodeAvailable(next) || next.pending) p.startRunnable = false;
   }
-  let needStop = moving;
-  const multiple = r.runningOn.length > 1;
+  const multiple = multiplyActive(r);
   if (multiple && r.multipleActive !== 'block') needStop = true;
+  if (multiple && r.multipleActive === 'stop_unexpected' && !p.partialContinues) p.stopUnexpected = true;
   if (!moving) {
     if (r.failed && r.stopNeeded) needStop = true;
     else if (r.blocked) needStop = true;
@@ -205,7 +230,9 @@ function planOne(u: Unpacked, r: WRsc, fenced: ReadonlySet<string>, change: Conf
     }
   }
   if (next && r.nextRole >= R_STARTED) {
-    if (!current || moving || p.stopRequired) p.startRequired = true;
+    // schedule_role_transition_actions: a resource that counts as stopped although active somewhere
+    // (a migration's other node) is started.
+    if (!current || moving || p.stopRequired || r.role === R_STOPPED) p.startRequired = true;
   }
   if (change?.restart && next && r.managed && r.nextRole >= R_STARTED) {
     p.startRequired = true;
@@ -223,6 +250,12 @@ function planOne(u: Unpacked, r: WRsc, fenced: ReadonlySet<string>, change: Conf
   const curRole = r.role === R_STOPPED && current ? R_STARTED : r.role;
   if (next && r.nextRole === R_PROMOTED && (curRole !== R_PROMOTED || p.stopRequired || moving)) p.promoteRequired = true;
   if (current && curRole === R_PROMOTED && (r.nextRole < R_PROMOTED || p.stopRequired || moving)) p.demoteRequired = true;
+  // Recovery by demotion (on-fail=demote): the demote is required, and so is the promote when the
+  // instance stays promoted where it is.
+  if (r.failed && !r.stopNeeded && current && curRole === R_PROMOTED && !p.stopRequired) {
+    p.demoteRequired = true;
+    if (!moving && next === current && r.nextRole === R_PROMOTED) p.promoteRequired = true;
+  }
   if (!r.managed) {
     p.startRequired = false;
     p.stopRequired = false;
@@ -399,7 +432,13 @@ function decideMigrations(edges: readonly Edge[], plans: Map<WRsc, PrimPlan>): v
 
 /** Fixed point of the ordering effects on start/stop flags. */
 export function applyOrderings(u: Unpacked, cons: Constraints, plans: Map<WRsc, PrimPlan>): void {
-  const edges = primitiveEdges(u, cons).filter((e) => e.kind === 'Mandatory' && e.firstAction === 'start' && e.thenAction === 'start');
+  blockStartsBehindPendingProbes(u, cons, plans);
+  inhibitUnpairedInterleavedInstances(cons, plans);
+  const all = primitiveEdges(u, cons);
+  const edges = all.filter((e) => e.kind === 'Mandatory' && e.firstAction === 'start' && e.thenAction === 'start');
+  // handle_restart_type: an optional order whose "then" has restart-type=restart implies the then.
+  const restartEdges = all.filter((e) => e.kind === 'Optional' && e.firstAction === 'start' && e.thenAction === 'start' && e.origin?.then.meta.get('restart-type') === 'restart');
+  blockStopsBehindUnmanaged(all, plans);
   decideMigrations(edges, plans);
   let changed = true;
   let rounds = 0;
@@ -434,7 +473,16 @@ export function applyOrderings(u: Unpacked, cons: Constraints, plans: Map<WRsc, 
       // runnable_left: then cannot start unless first can.
       if (t.hasStart && t.startRunnable && !firstRunnable(e, plans)) {
         t.startRunnable = false;
-        if (!t.startReason) t.startReason = `unrunnable ${e.label}`;
+        // implies_then runs first when the first start is required although unrunnable (a
+        // stopping resource's start, required by its own stop): the reason names it "required".
+        const fp = e.anyOf ? undefined : plans.get(e.first);
+        const requiredFirst =
+          !t.startRequired &&
+          (fp !== undefined
+            ? fp.startRequired || (!fp.hasStart && fp.stopRequired && fp.current !== undefined)
+            : // A clone's "running" is required when one of its instances' starts is.
+              e.anyOf !== undefined && !e.label.includes('one-or-more') && e.anyOf.prims.some((q) => plans.get(q)?.startRequired === true));
+        if (!t.startReason) t.startReason = `${requiredFirst ? 'required' : 'unrunnable'} ${e.label}`;
         if (t.current) t.stopRequired = true;
         changed = true;
       }
@@ -453,11 +501,68 @@ export function applyOrderings(u: Unpacked, cons: Constraints, plans: Map<WRsc, 
       }
       for (const p of [f, t]) if (p && restartRules(p)) changed = true;
     }
+    for (const e of restartEdges) {
+      const t = plans.get(e.then);
+      if (!t || e.first === e.then || !t.rsc.managed) continue;
+      const fMigrates = !e.anyOf && plans.get(e.first)?.migrate === true;
+      if (!fMigrates && !t.startRequired && t.hasStart && t.rsc.nextRole >= R_STARTED && firstRequired(e, plans, t.next)) {
+        t.startRequired = true;
+        if (!t.startReason) t.startReason = `required ${e.label}`;
+        changed = true;
+        restartRules(t);
+      }
+    }
     for (const p of plans.values()) {
       if (restartRules(p)) changed = true;
       if (guestRestart(p, plans)) changed = true;
       if (blockColocationDependents(p, plans)) changed = true;
     }
+  }
+}
+
+/**
+ * pcmk__multi_update_actions with interleaved clones: for a mandatory order, an instance of the
+ * "then" clone with no instance of the "first" clone assigned to its node must not be active
+ * (pcmk__assign_resource to no node): its start cannot run and it stops where it runs.
+ */
+function inhibitUnpairedInterleavedInstances(cons: Constraints, plans: Map<WRsc, PrimPlan>): void {
+  for (const o of cons.orders) {
+    if (o.anyOf || o.kind !== 'Mandatory' || !o.symmetrical) continue;
+    if (o.first.variant !== 'clone' || o.then.variant !== 'clone' || !o.then.interleave) continue;
+    if (o.firstAction === 'stop' || o.firstAction === 'demote') continue;
+    const locationOf = (i: WRsc): WNode | undefined => (i.variant === 'primitive' ? i.allocatedTo : primitivesOf(i)[0]?.allocatedTo);
+    const blocked = (i: WRsc): boolean => i.blocked || primitivesOf(i).some((p) => p.blocked);
+    for (const ti of o.then.children) {
+      const n = locationOf(ti);
+      if (!n) continue;
+      if (o.first.children.some((fi) => !blocked(fi) && locationOf(fi) === n)) continue;
+      for (const r of primitivesOf(ti)) {
+        const p = plans.get(r);
+        if (!p || !r.managed) continue;
+        r.allocatedTo = undefined;
+        p.next = undefined;
+        p.hasStart = false;
+        p.startRequired = false;
+        p.startRunnable = false;
+        p.moving = false;
+        p.promoteRequired = false;
+        if (p.current) p.stopRequired = true;
+      }
+    }
+  }
+}
+
+/**
+ * A mandatory "A stop then B stop" makes B's stop unrunnable (runnable_left) when A is active but
+ * unmanaged: A's stop exists (optional) but can never run.
+ */
+function blockStopsBehindUnmanaged(all: readonly Edge[], plans: Map<WRsc, PrimPlan>): void {
+  for (const e of all) {
+    if (e.kind !== 'Mandatory' || e.firstAction !== 'stop' || e.thenAction !== 'stop' || e.anyOf || e.first === e.then) continue;
+    const f = plans.get(e.first);
+    const t = plans.get(e.then);
+    if (!f || !t || !f.current || f.rsc.managed || !t.current || !t.stopRequired) continue;
+    t.stopRunnable = false;
   }
 }
 
@@ -517,7 +622,9 @@ function guestRestart(p: PrimPlan, plans: Map<WRsc, PrimPlan>): boolean {
 /** A required start of a running resource requires its stop, and a required stop its start. */
 function restartRules(p: PrimPlan): boolean {
   let changed = false;
-  if (p.startRequired && p.current && !p.stopRequired && p.rsc.managed) {
+  // No stop exists to require when the resource counts as stopped (schedule_restart_actions starts
+  // from its role), e.g. active only as the other node of a failed migration.
+  if (p.startRequired && p.current && !p.stopRequired && p.rsc.managed && p.rsc.role !== R_STOPPED) {
     p.stopRequired = true;
     changed = true;
   }
@@ -607,10 +714,46 @@ export function summarize(u: Unpacked, plans: Map<WRsc, PrimPlan>, fencing: read
   return out;
 }
 
+/**
+ * pe__find_active_on: the node a resource counts as active on: the source of a partial migration,
+ * else the first node it runs on.
+ */
+function activeOn(r: WRsc): WNode | undefined {
+  let active: WNode | undefined;
+  for (const n of r.runningOn) {
+    const happy = n.online && !n.unclean;
+    if (r.partialMigrationSource) {
+      if (n === r.partialMigrationSource) active = n;
+    } else if (!r.needsFencing) {
+      // A resource that does not need fencing counts as active on its first clean node.
+      if (happy && (!active || !active.online || active.unclean)) active = n;
+    }
+    active ??= n;
+  }
+  return active;
+}
+
+/** Whether the resource counts as multiply active (on clean nodes only, unless it needs fencing). */
+function multiplyActive(r: WRsc): boolean {
+  if (r.needsFencing) return r.runningOn.length > 1;
+  let clean = 0;
+  for (const n of r.runningOn) if (n.online && !n.unclean) clean++;
+  return clean > 1;
+}
+
+/** pcmk__rsc_can_migrate on the resource's own flags. */
+function migrationAllowed(r: WRsc, current: WNode | undefined): boolean {
+  if (!r.allowMigrate || r.failed || r.startPending || !r.managed) return false;
+  if (!current || current.unclean) return false;
+  return !!r.allocatedTo && !r.allocatedTo.unclean;
+}
+
 /** pcmk__rsc_can_migrate, as far as the action model knows it. */
 function canMigrate(p: PrimPlan): boolean {
   const r = p.rsc;
-  if (!r.allowMigrate || r.failed || r.startPending || !r.managed) return false;
+  if (p.migrationBlocked || !migrationAllowed(r, p.current)) return false;
+  // A dangling stop is not migratable, which makes migrate_from (ordered before every stop) unrunnable.
+  if (r.danglingMigrations.length > 0) return false;
   if (!p.current || !p.current.online || p.current.unclean) return false;
   if (r.parent && r.parent.variant === 'clone') return false;
   return p.startRunnable && p.stopRunnable;
@@ -658,7 +801,7 @@ function summarizeOne(p: PrimPlan, out: SummaryLine[]): void {
       return;
     }
     if (r.failed) {
-      out.push(line('Recover', r, current, undefined, undefined, p.stopRunnable, role, nextRole));
+      out.push(line('Recover', r, current, undefined, p.stopUnexpected ? 'being multiply active' : undefined, p.stopRunnable, role, nextRole));
       return;
     }
     out.push(line('Restart', r, current, next, p.startReason, p.startRunnable, role, nextRole));

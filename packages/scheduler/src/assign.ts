@@ -6,6 +6,7 @@
 import { copyMap } from './util.js';
 import { SCORE_INFINITY, addScores } from '@paceline/cib';
 import type { Constraints, WLocation } from './constraints.js';
+import { addThisWith, addWithThis } from './constraints.js';
 import type { ScoreLog } from './scores.js';
 import type { Unpacked } from './unpack.js';
 import type { NodeFailures, WColocation, WNode, WRsc } from './work.js';
@@ -177,11 +178,34 @@ export interface AssignCtx {
   readonly noPromotion?: ReadonlySet<WRsc>;
 }
 
-/** The node table cmp_resources compares: the resource's scores with its colocations merged in. */
+/**
+ * The node table cmp_resources compares: pcmk__add_colocated_node_scores from an empty table. A
+ * group starts from its last member (its scores with that member's colocations merged in) and then
+ * merges the group's own colocations.
+ */
 function sortingScores(ctx: AssignCtx, r: WRsc): Map<string, number> {
-  const base = r.variant === 'group' ? (r.children[r.children.length - 1] ?? r) : r;
-  let work = copyMap(base.allowed);
-  for (const c of base.thisWith) {
+  if (r.variant !== 'group') return scoresFromAllowed(ctx, r);
+  const last = r.children[r.children.length - 1];
+  if (!last) return new Map();
+  r.merging = true;
+  const work = mergeThisWith(ctx, r, scoresFromAllowed(ctx, last));
+  r.merging = false;
+  return work;
+}
+
+/** init_nongroup_colocated_nodes from an empty table, then the resource's own colocations. */
+function scoresFromAllowed(ctx: AssignCtx, r: WRsc): Map<string, number> {
+  if (r.merging) return copyMap(r.allowed);
+  r.merging = true;
+  const work = mergeThisWith(ctx, r, copyMap(r.allowed));
+  r.merging = false;
+  return work;
+}
+
+function mergeThisWith(ctx: AssignCtx, r: WRsc, start: Map<string, number>): Map<string, number> {
+  let work = start;
+  if (!anyAvailable(ctx.u, work)) return work;
+  for (const c of r.thisWith) {
     const m = addColocatedNodeScores(ctx, c.primary, work, c.nodeAttribute, c.score / SCORE_INFINITY, { active: true, thisWith: true, nonnegative: false });
     if (m) work = m;
   }
@@ -732,12 +756,12 @@ function expandGroupColocations(r: WRsc): void {
   }
   r.thisWith.length = 0;
   const last = r.children[r.children.length - 1] as WRsc;
-  for (const c of r.withThis) last.withThis.push(c);
+  for (const c of r.withThis) addWithThis(last, c);
   r.withThis.length = 0;
 }
 
 function insertThisWith(r: WRsc, c: WColocation): void {
-  r.thisWith.push(c);
+  addThisWith(r, c);
 }
 
 /** Internal group colocations: each member with the previous one, INFINITY. */

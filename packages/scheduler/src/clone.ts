@@ -3,6 +3,7 @@
  * instance comparison of pcmk_sched_resource.c): instances are sorted, kept where they run when
  * possible, spread over nodes within clone-node-max, and the best-scored ones promoted.
  */
+import { addThisWith, addWithThis } from './constraints.js';
 import { copyMap } from './util.js';
 import { SCORE_INFINITY, addScores } from '@paceline/cib';
 import type { AssignCtx } from './assign.js';
@@ -191,10 +192,10 @@ function setScore(r: WRsc, node: string, score: number): void {
 }
 
 function appendParentColocations(clone: WRsc, child: WRsc, all: boolean): void {
-  for (const c of clone.thisWith) if (all || c.score < 0 || c.score === SCORE_INFINITY) child.thisWith.push(c);
+  for (const c of clone.thisWith) if (all || c.score < 0 || c.score === SCORE_INFINITY) addThisWith(child, c);
   for (const c of clone.withThis) {
     if (!c.influence) continue;
-    if (all || c.score < 0) child.withThis.push(c);
+    if (all || c.score < 0) addWithThis(child, c);
   }
 }
 

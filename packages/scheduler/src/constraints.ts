@@ -198,8 +198,18 @@ function newColoc(
     influence,
   };
   out.push(c);
-  insertSorted(dependent.thisWith, c, (a, b) => cmpColoc(a.primary, b.primary));
-  insertSorted(primary.withThis, c, (a, b) => cmpColoc(a.dependent, b.dependent));
+  addThisWith(dependent, c);
+  addWithThis(primary, c);
+}
+
+/** pcmk__add_this_with: a "this with" colocation, kept sorted by primary priority. */
+export function addThisWith(r: WRsc, c: WColocation): void {
+  insertSorted(r.thisWith, c, (a, b) => cmpColoc(a.primary, b.primary));
+}
+
+/** pcmk__add_with_this: a "with this" colocation, kept sorted by dependent priority. */
+export function addWithThis(r: WRsc, c: WColocation): void {
+  insertSorted(r.withThis, c, (a, b) => cmpColoc(a.dependent, b.dependent));
 }
 
 function cmpColoc(a: WRsc, b: WRsc): number {

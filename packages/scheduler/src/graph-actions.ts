@@ -111,7 +111,8 @@ function instanceOn(r: WRsc, node: WNode, assigned: boolean): boolean {
   return primitivesOf(r).some((p) => (assigned ? p.allocatedTo === node : p.runningOn.includes(node)));
 }
 
-function probeOn(u: Unpacked, b: Built, r: WRsc, node: WNode, never: ReadonlySet<string>, plans: Map<WRsc, PrimPlan>): void {
+/** The primitives pcmk__probe_rsc_on_node would probe on `node` for `r`, in order. */
+function probeTargets(r: WRsc, node: WNode, never: ReadonlySet<string>, plans: ReadonlyMap<WRsc, PrimPlan>, out: WRsc[]): void {
   if (node.kind === 'remote' || node.kind === 'guest') {
     if (r.isFenceDevice || r.agentClass === 'stonith') return;
     if (r.isRemoteConnection) return;
@@ -119,13 +120,13 @@ function probeOn(u: Unpacked, b: Built, r: WRsc, node: WNode, never: ReadonlySet
   }
   if (r.variant === 'bundle') return;
   if (r.variant === 'group' || (r.variant === 'clone' && r.unique)) {
-    for (const c of r.children) probeOn(u, b, c, node, never, plans);
+    for (const c of r.children) probeTargets(c, node, never, plans, out);
     return;
   }
   if (r.variant === 'clone') {
     // probe_anonymous_clone: the instance active there, else the one assigned there, else the first.
     const child = r.children.find((c) => instanceOn(c, node, false)) ?? r.children.find((c) => instanceOn(c, node, true)) ?? r.children[0];
-    if (child) probeOn(u, b, child, node, never, plans);
+    if (child) probeTargets(child, node, never, plans, out);
     return;
   }
   if (r.container !== undefined && !r.isRemoteConnection) return;
@@ -133,7 +134,43 @@ function probeOn(u: Unpacked, b: Built, r: WRsc, node: WNode, never: ReadonlySet
   if (r.exclusiveNodes !== undefined && !r.exclusiveNodes.has(node.name)) return;
   if (never.has(`${r.id}\u0000${node.name}`)) return;
   if (!plans.has(r)) return;
-  add(b, { key: `${r.id}_monitor_0`, rsc: r.id, task: 'monitor', intervalMs: 0, node: node.name, optional: false, runnable: true, pseudo: false, reason: undefined, expectedRc: 7, phase: 1 });
+  out.push(r);
+}
+
+function probeOn(b: Built, r: WRsc, node: WNode, never: ReadonlySet<string>, plans: Map<WRsc, PrimPlan>): void {
+  const targets: WRsc[] = [];
+  probeTargets(r, node, never, plans, targets);
+  for (const t of targets) {
+    add(b, { key: `${t.id}_monitor_0`, rsc: t.id, task: 'monitor', intervalMs: 0, node: node.name, optional: false, runnable: true, pseudo: false, reason: undefined, expectedRc: 7, phase: 1 });
+  }
+}
+
+/**
+ * Probes on a pending node cannot run; a resource active nowhere cannot start before its probe
+ * there (pcmk__probe_rsc_on_node orders probe -> start with runnable_left), and for a clone
+ * instance that blocks the clone's start, so every instance's. The probes themselves are left out
+ * of the graph, as Pacemaker leaves out unrunnable actions.
+ */
+export function blockStartsBehindPendingProbes(u: Unpacked, cons: Constraints, plans: Map<WRsc, PrimPlan>): void {
+  if (!u.flags.startupProbes) return;
+  const pending = u.nodes.filter((n) => n.online && !n.unclean && n.pending && n.kind !== 'ping');
+  if (pending.length === 0) return;
+  const never = neverDiscover(cons);
+  for (const node of pending) {
+    for (const top of u.resources) {
+      const targets: WRsc[] = [];
+      probeTargets(top, node, never, plans, targets);
+      for (const t of targets) {
+        if (t.runningOn.length > 0) continue;
+        const clone = cloneAncestor(t);
+        const blocked = clone ? primitivesOf(clone) : [t];
+        for (const q of blocked) {
+          const qp = plans.get(q);
+          if (qp && qp.hasStart) qp.startRunnable = false;
+        }
+      }
+    }
+  }
 }
 
 function scheduleProbes(u: Unpacked, b: Built, cons: Constraints, plans: Map<WRsc, PrimPlan>): void {
@@ -142,7 +179,7 @@ function scheduleProbes(u: Unpacked, b: Built, cons: Constraints, plans: Map<WRs
   for (const node of u.nodes) {
     if (!node.online || node.unclean || node.pending) continue;
     if (node.kind === 'ping') continue;
-    for (const top of u.resources) probeOn(u, b, top, node, never, plans);
+    for (const top of u.resources) probeOn(b, top, node, never, plans);
   }
 }
 
@@ -322,15 +359,24 @@ function primitiveActions(b: Built, u: Unpacked, p: PrimPlan, fenced: ReadonlySe
     const implied = fenced.has(n.name);
     demote = add(b, { key: `${r.id}_demote_0`, rsc: r.id, task: 'demote', intervalMs: 0, node: n.name, optional: false, runnable: n.online || implied, pseudo: !n.online || implied, reason: undefined });
   }
+  // pcmk__abort_dangling_migration: the source of a completed migration still needs its stop.
+  for (const n of r.danglingMigrations) {
+    stops.push(add(b, { key: `${r.id}_stop_0`, rsc: r.id, task: 'stop', intervalMs: 0, node: n.name, optional: false, runnable: true, pseudo: !n.online || fenced.has(n.name), reason: undefined }));
+  }
   if (p.stopRequired && p.current) {
     for (const n of r.runningOn) {
-      stops.push(add(b, { key: `${r.id}_stop_0`, rsc: r.id, task: 'stop', intervalMs: 0, node: n.name, optional: false, runnable: p.stopRunnable, pseudo: !n.online || fenced.has(n.name), reason: p.stopReason, ...(r.failed ? { phase: 0 } : {}) }));
+      // stop_resource: the target of a partial migration that continues is not stopped.
+      if (p.partialContinues && n === r.partialMigrationTarget && n === p.next) continue;
+      if (r.danglingMigrations.includes(n)) continue;
+      // is_expected_node: with stop_unexpected, not where the resource is expected to stay.
+      if (expectedNode(p, n)) continue;
+      stops.push(add(b, { key: `${r.id}_stop_0`, rsc: r.id, task: 'stop', intervalMs: 0, node: n.name, optional: false, runnable: p.stopRunnable, pseudo: !n.online || fenced.has(n.name), reason: p.stopReason ?? (p.stopUnexpected && p.next ? 'being multiply active' : undefined), ...(r.failed ? { phase: 0 } : {}) }));
     }
   }
   let start: GAction | undefined;
   let promote: GAction | undefined;
   if (p.startRequired && p.next) {
-    start = add(b, { key: `${r.id}_start_0`, rsc: r.id, task: 'start', intervalMs: 0, node: p.next.name, optional: false, runnable: p.startRunnable, pseudo: false, reason: p.startReason });
+    start = add(b, { key: `${r.id}_start_0`, rsc: r.id, task: 'start', intervalMs: 0, node: p.next.name, optional: false, runnable: p.startRunnable, pseudo: expectedNode(p, p.next), reason: p.startReason });
   }
   if (p.promoteRequired && p.next) {
     promote = add(b, { key: `${r.id}_promote_0`, rsc: r.id, task: 'promote', intervalMs: 0, node: p.next.name, optional: false, runnable: p.startRunnable && p.promoteBlocked === undefined, pseudo: false, reason: p.promoteBlocked });
@@ -362,17 +408,23 @@ function primitiveActions(b: Built, u: Unpacked, p: PrimPlan, fenced: ReadonlySe
   scheduleRecurring(b, u, p, { start, stops, promote, demote });
 }
 
+/** is_expected_node: a multiply active resource with stop_unexpected stays on its next node. */
+function expectedNode(p: PrimPlan, n: WNode): boolean {
+  return p.stopUnexpected && p.rsc.nextRole > R_STOPPED && p.next === n;
+}
+
 /**
  * pcmk__create_migration_actions: a live migration is migrate_to on the current node, then
  * migrate_from on the new one, then the stop; the start becomes a pseudo-action.
  */
 function migrationActions(b: Built, p: PrimPlan, from: WNode, to: WNode, start: GAction, stops: readonly GAction[]): void {
   const r = p.rsc;
-  const migrateTo = add(b, { key: `${r.id}_migrate_to_0`, rsc: r.id, task: 'migrate_to', intervalMs: 0, node: from.name, optional: false, runnable: start.runnable, pseudo: false, reason: undefined });
+  // A partial migration already did its migrate_to: only migrate_from remains.
+  const migrateTo = p.partialContinues ? undefined : add(b, { key: `${r.id}_migrate_to_0`, rsc: r.id, task: 'migrate_to', intervalMs: 0, node: from.name, optional: false, runnable: start.runnable, pseudo: false, reason: undefined });
   const migrateFrom = add(b, { key: `${r.id}_migrate_from_0`, rsc: r.id, task: 'migrate_from', intervalMs: 0, node: to.name, optional: false, runnable: start.runnable, pseudo: false, reason: undefined });
   start.pseudo = true;
-  for (const probe of actionsOf(b, r, 'probe')) order(probe, migrateTo);
-  order(migrateTo, migrateFrom);
+  for (const probe of actionsOf(b, r, 'probe')) order(probe, migrateTo ?? migrateFrom);
+  if (migrateTo) order(migrateTo, migrateFrom);
   for (const s of stops) order(migrateFrom, s);
   order(migrateFrom, start);
 }

@@ -8,3 +8,8 @@ export type { SchedulePhase } from './schedule.js';
 export { renderSummary } from './render.js';
 export { formatScoreLine, formatScores } from './scores.js';
 export * from './crm_simulate/index.js';
+export type * from './plan-types.js';
+export { planTransition } from './plan.js';
+export { recordOpResult, setNodeState, clearNodeHistory, clearResourceHistory, setNodeAttribute, opFailed, OP_STATUS, RECORD_FEATURE_SET } from './status-record.js';
+export type { OpResultRecord, NodeStateAttr } from './status-record.js';
+export { OpParamSource, DEFAULT_OP_TIMEOUT_MS } from './op-params.js';

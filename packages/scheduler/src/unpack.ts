@@ -7,6 +7,8 @@ import { SCORE_INFINITY, addScores, parseScore } from '@paceline/cib';
 import type { BuiltBundle, Replica } from './bundle.js';
 import { bundleGuestNames, bundleLayout, pinReplicaInstances } from './bundle.js';
 import type { Diagnostic } from './types.js';
+import type { MigrationContext } from './migration-history.js';
+import { HistoryIndex, sortHistory, unpackMigrateFromFailure, unpackMigrateToFailure, unpackMigrateToSuccess } from './migration-history.js';
 import { boolOr, isTrue, mergeNvSets, parseIntervalMs, parseRole, copyMap } from './util.js';
 import type { HistoryOp, OnFail, RoleNum, RscOptions, Variant, WNode, WRsc } from './work.js';
 import { R_PROMOTED, R_STARTED, R_STOPPED, R_UNKNOWN, R_UNPROMOTED, activeIndexes, cloneAncestor, contribute, newRsc, roleNum, topNoBundle, topParent } from './work.js';
@@ -46,6 +48,8 @@ export interface Unpacked {
   readonly fenceRequests: Map<string, string>;
   /** Bundles by their resource, with their replicas. */
   readonly bundles: Map<WRsc, BuiltBundle>;
+  /** What the migration history readers need (the status index is built on first use). */
+  readonly migration: MigrationContext;
 }
 
 export function unpack(cib: Cib, nowSec: number): Unpacked {
@@ -85,6 +89,7 @@ export function unpack(cib: Cib, nowSec: number): Unpacked {
     diagnostics,
     fenceRequests: new Map(),
     bundles: ctx.bundles,
+    migration: migrationContext(cib, nodeByName, (rsc, node) => addRunning(u, rsc, node)),
   };
   for (const b of ctx.bundles.values()) pinReplicaInstances(b, ctx.byId.values());
   // setup_container: resources naming a container in their meta run inside it.
@@ -99,6 +104,18 @@ export function unpack(cib: Cib, nowSec: number): Unpacked {
   unpackHistory(cib, u, ctx);
   for (const n of u.nodes) if ((n.kind === 'remote' || n.kind === 'guest') && !n.unpacked) determineRemoteOnline(u, n);
   return u;
+}
+
+function migrationContext(cib: Cib, nodeByName: ReadonlyMap<string, WNode>, addRunning: MigrationContext['addRunning']): MigrationContext {
+  let index: HistoryIndex | undefined;
+  return {
+    get index(): HistoryIndex {
+      index ??= new HistoryIndex(cib.status?.nodeStates ?? []);
+      return index;
+    },
+    nodeByName,
+    addRunning,
+  };
 }
 
 function readFlags(cib: Cib, o: Map<string, string>): ClusterFlags {
@@ -159,6 +176,7 @@ function newNode(id: string, name: string, kind: WNode['kind'], attrs: Map<strin
     fenceReason: undefined,
     connection: undefined,
     unseen: false,
+    remoteWasFenced: false,
     remoteRequiresReset: false,
     numResources: 0,
     capacity: new Map(),
@@ -312,6 +330,8 @@ function unpackNodeStates(cib: Cib, u: Unpacked): void {
   const seen = new Set<string>();
   for (const st of cib.status?.nodeStates ?? []) {
     const node = u.nodeById.get(st.id) ?? (st.uname ? u.nodeByName.get(st.uname) : undefined);
+    // unpack_node_state: for remote and guest nodes only whether they were fenced, at this point.
+    if (node && (node.kind === 'remote' || node.kind === 'guest')) node.remoteWasFenced = intOr(st.nodeFenced, 0) !== 0;
     if (!node || node.kind !== 'member' || seen.has(node.id)) continue;
     seen.add(node.id);
     for (const set of st.transientAttributes?.sets ?? []) mergeNvSetsOverwrite(set, node.attrs, u.nowSec);
@@ -1019,9 +1039,10 @@ function defaultOnFail(u: Unpacked, r: WRsc, op: ParsedOp): OnFail {
     }
   }
   // unpack_operation's defaults: fillers restart their container; a remote connection's failure
-  // fences the remote node (or stops the connection when fencing is disabled).
+  // fences the remote node (or stops the connection when fencing is disabled), except a probe's or a
+  // start's (a failed start means no connection existed).
   if (r.container) return 'restart-container';
-  if (r.isRemoteConnection && !(op.task === 'monitor' && op.intervalMs === 0) && op.task !== 'migrate_to') {
+  if (r.isRemoteConnection && !(op.task === 'monitor' && op.intervalMs === 0) && op.task !== 'start') {
     return u.flags.stonithEnabled ? 'reset-remote' : 'stop';
   }
   if (op.task === 'stop') return u.flags.stonithEnabled && u.flags.haveStonithResource ? 'fence' : 'block';
@@ -1064,15 +1085,14 @@ function unpackLrmResource(u: Unpacked, ctx: BuildCtx, node: WNode, lr: LrmResou
   if (rsc.id !== lr.id) rsc.cloneName = lr.id;
   const saved = rsc.role;
   rsc.role = R_UNKNOWN;
-  if (isStoppedProbeOnly(lr) && !rsc.history.has(node.name)) {
+  if (isStoppedProbeOnly(lr) && !rsc.history.has(node.name) && !rsc.runningOn.includes(node)) {
     // The usual history on a node that does not run the resource: one probe that found it stopped,
     // as expected. unpack_rsc_op would leave it stopped with no failure; no operation objects.
     rsc.role = R_STOPPED;
     rsc.nextRole = R_UNKNOWN;
     processRscState(u, rsc, node, 'ignore');
   } else {
-    const ops = lr.ops.map(parseOp);
-    if (ops.length > 1) ops.sort((a, b) => a.callId - b.callId);
+    const ops = lr.ops.length > 1 ? sortHistory(lr.ops.map(parseOp)) : lr.ops.map(parseOp);
     const st: OpState = { onFail: 'ignore', lastFailure: undefined };
     for (const op of ops) unpackRscOp(u, rsc, node, op, st);
     processRscState(u, rsc, node, st.onFail);
@@ -1124,7 +1144,7 @@ function unpackRscOp(u: Unpacked, rsc: WRsc, node: WNode, op: ParsedOp, st: OpSt
     return;
   }
   if (maskable) {
-    updateResourceState(rsc, node, op, op.targetRc, st);
+    updateResourceState(u, rsc, node, op, op.targetRc, st);
     banRsc(banTarget, node.name, -SCORE_INFINITY);
     return;
   }
@@ -1137,7 +1157,7 @@ function unpackRscOp(u: Unpacked, rsc: WRsc, node: WNode, op: ParsedOp, st: OpSt
       if (!rsc.pendingNode && (op.intervalMs !== 0 || op.task !== 'monitor')) rsc.pendingNode = node;
       return;
     case EXEC_DONE:
-      updateResourceState(rsc, node, op, op.effRc, st);
+      updateResourceState(u, rsc, node, op, op.effRc, st);
       return;
     case EXEC_NOT_INSTALLED: {
       const fs = defaultOnFail(u, rsc, op);
@@ -1151,7 +1171,7 @@ function unpackRscOp(u: Unpacked, rsc: WRsc, node: WNode, op: ParsedOp, st: OpSt
   }
   const strategy = defaultOnFail(u, rsc, op);
   if (strategy === 'ignore' || (strategy === 'restart-container' && op.task === 'stop')) {
-    updateResourceState(rsc, node, op, op.targetRc, st);
+    updateResourceState(u, rsc, node, op, op.targetRc, st);
     rsc.failureIgnored = true;
     return;
   }
@@ -1227,7 +1247,7 @@ function checkRecoverable(u: Unpacked, rsc: WRsc, node: WNode, op: ParsedOp): vo
   rsc.blocked = true;
 }
 
-function updateResourceState(rsc: WRsc, node: WNode, op: ParsedOp, rc: number, st: OpState): void {
+function updateResourceState(u: Unpacked, rsc: WRsc, node: WNode, op: ParsedOp, rc: number, st: OpState): void {
   let clear = false;
   const probeMasked = isProbe(op) && (op.rc === 5 || op.rc === 2 || op.status === EXEC_NOT_INSTALLED);
   if (rc === 5 || probeMasked) rsc.role = R_STOPPED;
@@ -1253,8 +1273,7 @@ function updateResourceState(rsc: WRsc, node: WNode, op: ParsedOp, rc: number, s
     rsc.role = R_STARTED;
     clear = true;
   } else if (op.task === 'migrate_to') {
-    // A completed migrate_to leaves the resource on the source until the target confirms.
-    if (rsc.role < R_STARTED) setActive(rsc);
+    unpackMigrateToSuccess(u.migration, rsc, node, op.xml);
   } else if (rsc.role < R_STARTED) {
     setActive(rsc);
   }
@@ -1280,6 +1299,8 @@ function unpackFailure(u: Unpacked, rsc: WRsc, node: WNode, op: ParsedOp, st: Op
   const actionOnFail = defaultOnFail(u, rsc, op);
   if (onFailRank[st.onFail] < onFailRank[actionOnFail]) st.onFail = actionOnFail;
   if (op.task === 'stop') banRsc(rsc, node.name, -SCORE_INFINITY);
+  else if (op.task === 'migrate_to') unpackMigrateToFailure(u.migration, rsc, node, op.xml);
+  else if (op.task === 'migrate_from') unpackMigrateFromFailure(u.migration, rsc, node, op.xml);
   else if (op.task === 'promote') rsc.role = R_PROMOTED;
   else if (op.task === 'demote') {
     if (actionOnFail === 'block') {
@@ -1361,6 +1382,9 @@ function processRscState(u: Unpacked, rsc: WRsc, node: WNode, onFail0: OnFail): 
     case 'reset-remote': {
       rsc.failed = true;
       rsc.stopNeeded = true;
+      // The connection failed in a way that should fence its remote node.
+      const remote = rsc.isRemoteConnection && u.flags.stonithEnabled ? u.nodeByName.get(rsc.id) : undefined;
+      if (remote && remote.kind === 'remote' && !remote.remoteWasFenced) fenceNode(u, remote, 'remote connection is unrecoverable');
       break;
     }
     default: {
@@ -1382,7 +1406,14 @@ function processRscState(u: Unpacked, rsc: WRsc, node: WNode, onFail0: OnFail): 
         rsc.failed = true;
         rsc.stopNeeded = true;
     }
+  } else if (rsc.cloneName?.includes(':')) {
+    // Older status sections name instances ("rsc:1"); a stopped one forgets that name, or stopped
+    // instances would look like orphans.
+    rsc.cloneName = undefined;
   }
+  // A successful stop after migrate_to on the source leaves the partially migrated resource active
+  // on the target.
+  if (rsc.role === R_STOPPED && rsc.partialMigrationSource === node && rsc.partialMigrationTarget && rsc.runningOn.length > 0) rsc.role = R_STARTED;
   void saveOnFail;
 }
 

@@ -48,8 +48,14 @@ export function mergeNvSets(sets: readonly NvSet[], ctx: RuleContext, into?: Map
       const pp = p.ref ?? p;
       const name = pp.name ?? p.name;
       const value = pp.value ?? p.value;
-      if (name === undefined) continue;
-      if (!out.has(name)) out.set(name, value ?? '');
+      // populate_hash: a pair without a name or value is skipped; "#default" removes a value set
+      // earlier, so the option takes its default.
+      if (name === undefined || value === undefined) continue;
+      if (value.toLowerCase() === '#default') {
+        out.delete(name);
+        continue;
+      }
+      if (!out.has(name)) out.set(name, value);
     }
   }
   return out;

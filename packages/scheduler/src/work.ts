@@ -58,6 +58,8 @@ export interface WNode {
   connection: WRsc | undefined;
   /** Never seen in the status section (startup fencing applies). */
   unseen: boolean;
+  /** Remote/guest node whose node_state says it was fenced (node_fenced). */
+  remoteWasFenced: boolean;
   /** Remote node whose connection failed in a way that requires a reset. */
   remoteRequiresReset: boolean;
   /** Resources assigned so far (assignment phase): the node-sorting tie-breaker. */
@@ -126,7 +128,8 @@ export interface WRsc {
   readonly interleave: boolean;
   readonly ordered: boolean;
   readonly targetRole: RoleNum | undefined;
-  readonly allowMigrate: boolean;
+  /** allow-migrate; cleared when the history shows a migration that must be recovered instead. */
+  allowMigrate: boolean;
   readonly multipleActive: string;
   // -- unpack (status) --
   role: RoleNum;
@@ -143,6 +146,8 @@ export interface WRsc {
   pendingNode: WNode | undefined;
   partialMigrationSource: WNode | undefined;
   partialMigrationTarget: WNode | undefined;
+  /** Sources of migrations that completed (or failed) without the source being stopped: each needs a stop. */
+  danglingMigrations: WNode[];
   /** Node history id the instance was matched from (anonymous clones). */
   cloneName: string | undefined;
   /** Utilization the resource consumes (primitives). */
@@ -224,6 +229,7 @@ export function newRsc(init: {
     pendingNode: undefined,
     partialMigrationSource: undefined,
     partialMigrationTarget: undefined,
+    danglingMigrations: [],
     cloneName: undefined,
     utilization: new Map(),
     history: new Map(),

@@ -20,24 +20,15 @@
  * - migrate_source / migrate_target of migrations: taken from the paired migrate action.
  */
 import { SCORE_INFINITY } from '@paceline/cib';
-import type { Action, ClusterState, ResourceInfo, Transition } from '../types.js';
-import { configuredId } from './status.js';
-import type { DigestSource } from './digests.js';
-import { StatusEditor, type AgentIdentity } from './status-edit.js';
+import type { Action, ClusterState, Transition } from '../types.js';
+import type { OpParamSource } from '../op-params.js';
+import {
+  agentFromInfo, clusterTasks, configuredId, expectedRcOf, extras, graphOrder, historyNames, inGraph, inputsInGraph, knownHistoryIds, lrmNameOf,
+  migrationEnds, notifyKey, stonithActionOf, type AgentIdentity,
+} from '../graph-info.js';
+import { StatusEditor } from './status-edit.js';
 
-/** Fields the engine may add to `Action`; read when present. */
-interface ActionExtras {
-  readonly expectedRc?: number;
-  readonly inGraph?: boolean;
-  readonly stonithAction?: string;
-  /** The synapse priority (INFINITY for notifications and fencing-related work). */
-  readonly priority?: number;
-  /**
-   * The id the graph gives the action's resource (`<primitive id>`: the instance's clone_name, the
-   * id its history was found under, else the configured id; `Action.rsc` is then the long id).
-   */
-  readonly graphRscId?: string;
-}
+export { graphOrder, inGraph };
 
 /** An `-F` spec: `${rsc}_${task}_${intervalMs}@${node}=${rc}`. */
 export interface OpFailSpec {
@@ -56,7 +47,7 @@ export interface ExecuteInput {
   /** The synapses in graph order, when known (e.g. read from a graph file); else graphOrder(). */
   readonly order?: readonly Action[];
   /** Digests of the configured parameters, recorded as op-digest (omitted when undefined). */
-  readonly digests?: DigestSource;
+  readonly digests?: OpParamSource;
   /** The real clock (epoch seconds) for injected last-failure times, as crm_simulate uses time(). */
   readonly clockSec: number;
   /** Receives each executed action as crm_simulate reports it (text lines or XML elements). */
@@ -100,74 +91,6 @@ export interface ExecuteResult {
   readonly executed: readonly Action[];
 }
 
-function extras(a: Action): ActionExtras {
-  return a as Action & ActionExtras;
-}
-
-/** should_add_action_to_graph, from the flags the engine exposes. */
-export function inGraph(a: Action, state: ClusterState): boolean {
-  const given = extras(a).inGraph;
-  if (given !== undefined) return given;
-  if (!a.runnable || a.optional) return false;
-  const rsc = a.rsc !== undefined ? state.resourceById.get(a.rsc) : undefined;
-  if (rsc && !rsc.managed && a.task !== 'monitor' && a.intervalMs === 0) return false;
-  if (a.pseudo || a.task === 'stonith' || a.task === 'do_shutdown') return true;
-  if (a.node === undefined) return false;
-  const node = state.nodeByName.get(a.node);
-  if (node && node.kind !== 'guest' && (!node.online || node.unclean)) return false;
-  return true;
-}
-
-/** Pacemaker's synapse order: resources depth-first (clones: children first), then the rest. */
-export function graphOrder(transition: Transition, state: ClusterState): Action[] {
-  const byRsc = new Map<string, Action[]>();
-  const rest: Action[] = [];
-  const sorted = [...transition.actions].sort((a, b) => b.id - a.id);
-  for (const a of sorted) {
-    if (!inGraph(a, state)) continue;
-    if (a.rsc !== undefined && state.resourceById.has(a.rsc)) {
-      const list = byRsc.get(a.rsc) ?? [];
-      list.push(a);
-      byRsc.set(a.rsc, list);
-    } else rest.push(a);
-  }
-  const out: Action[] = [];
-  const deferred: Action[] = [];
-  const visit = (r: ResourceInfo): void => {
-    const own = byRsc.get(r.id) ?? [];
-    const kids = r.children.map((id) => state.resourceById.get(id)).filter((x): x is ResourceInfo => x !== undefined);
-    if (r.variant === 'clone') {
-      for (const k of kids) visit(k);
-      out.push(...own);
-    } else if (r.variant === 'bundle') {
-      for (const k of kids) visit(k);
-      deferred.push(...own);
-    } else {
-      out.push(...own);
-      for (const k of kids) visit(k);
-    }
-  };
-  for (const r of state.resources) if (r.parent === undefined) visit(r);
-  return [...out, ...[...deferred, ...rest].sort((a, b) => b.id - a.id)];
-}
-
-/** Name crm_simulate prints and records history under. */
-function historyIds(rsc: ResourceInfo | undefined, id: string): { shown: string; lrmName: string } {
-  if (!rsc || rsc.unique || !/:\d+$/.test(id)) return { shown: id, lrmName: id };
-  return { shown: id, lrmName: configuredId(id) };
-}
-
-function expectedRc(a: Action, input: ExecuteInput, rsc: ResourceInfo | undefined): number {
-  const given = extras(a).expectedRc;
-  if (given !== undefined) return given;
-  if (a.task !== 'monitor') return 0;
-  if (a.intervalMs === 0) {
-    if (!rsc || a.node === undefined || !rsc.runningOn.includes(a.node)) return 7;
-    return rsc.activeRoles.get(a.node) === 'Promoted' || rsc.role === 'Promoted' ? 8 : 0;
-  }
-  return input.promotedMonitors.has(`${configuredId(a.rsc ?? '')}_monitor_${a.intervalMs}`) ? 8 : 0;
-}
-
 /** The rc an `-F` spec gives this action, if one matches (case-insensitive prefix, as strncasecmp). */
 function injectedFailure(a: Action, names: readonly string[], specs: readonly string[]): number | undefined {
   for (const spec of specs) {
@@ -180,16 +103,6 @@ function injectedFailure(a: Action, names: readonly string[], specs: readonly st
   }
   return undefined;
 }
-
-function stonithActionOf(a: Action): string {
-  const given = extras(a).stonithAction;
-  if (given !== undefined) return given;
-  const m = /-([a-z]+)$/.exec(a.key);
-  return m ? m[1]! : 'reboot';
-}
-
-/** Node-level actions the graph holds as crm_event (inject-cluster-action), some naming a resource. */
-const clusterTasks: ReadonlySet<string> = new Set(['do_shutdown', 'clear_failcount', 'lrm_delete']);
 
 /**
  * Pacemaker's per-resource orderings (pcmk__primitive_internal_constraints and probes), used only
@@ -231,7 +144,7 @@ export function executeTransition(given: ExecuteInput): ExecuteResult {
   const input = given.order ? given : { ...given, transition: { ...given.transition, actions: withImpliedOrderings(given.transition.actions, given.state) } };
   const { state } = input;
   const synapses = input.order ?? graphOrder(input.transition, state);
-  const known = knownHistoryIds(input);
+  const known = knownHistoryIds(input.editor, state);
   const inGraphIds = new Set(synapses.map((a) => a.id));
   const byId = new Map(input.transition.actions.map((a) => [a.id, a]));
   const confirmed = new Set<number>();
@@ -240,16 +153,10 @@ export function executeTransition(given: ExecuteInput): ExecuteResult {
   const executed: Action[] = [];
   let aborted = false;
 
+  const waits = new Map(synapses.map((a) => [a.id, inputsInGraph(a, inGraphIds, byId)]));
   const ready = (a: Action): boolean => {
-    for (const id of a.inputs) {
-      if (inGraphIds.has(id)) {
-        if (!confirmed.has(id) || failed.has(id)) return false;
-        continue;
-      }
-      const inp = byId.get(id);
-      if (inp && !inp.optional) return false;
-    }
-    return true;
+    const w = waits.get(a.id) ?? inputsInGraph(a, inGraphIds, byId);
+    return !w.blocked && w.inputs.every((id) => confirmed.has(id) && !failed.has(id));
   };
 
   for (let progress = true; progress; ) {
@@ -295,7 +202,7 @@ function runAction(a: Action, input: ExecuteInput, known: ReadonlySet<string>): 
   if (a.task === 'probe_again') return true;
   if (a.rsc === undefined || clusterTasks.has(a.task)) {
     const rsc = a.rsc !== undefined ? input.state.resourceById.get(a.rsc) : undefined;
-    const rscName = a.rsc !== undefined ? (extras(a).graphRscId ?? historyIds(rsc, a.rsc).lrmName) : undefined;
+    const rscName = a.rsc !== undefined ? (extras(a).graphRscId ?? lrmNameOf(rsc, a.rsc)) : undefined;
     report?.({ kind: 'cluster', task: a.task, node: a.node ?? '', rsc: rscName });
     return true;
   }
@@ -306,10 +213,9 @@ function runResourceAction(a: Action, input: ExecuteInput, known: ReadonlySet<st
   const report = input.report;
   const node = a.node ?? '';
   const rsc = input.state.resourceById.get(a.rsc ?? '');
-  const ids = historyIds(rsc, a.rsc ?? '');
-  const lrmName = rsc ? ids.lrmName : configuredId(ids.shown);
   // The graph's <primitive id>: the instance's clone_name, else its configured id.
-  const graphId = ids.shown === lrmName ? ids.shown : (extras(a).graphRscId ?? graphIdOf(ids.shown, lrmName, node, input, known));
+  const ids = historyNames(a, input.state, input.editor, known);
+  const { lrmName, graphId } = ids;
   const shown = graphId === ids.shown || known.has(graphId) ? graphId : ids.shown;
   if (a.task === 'delete' || a.task === 'meta-data') {
     report?.({ kind: 'rsc', rsc: shown, op: a.task, node, intervalMs: 0 });
@@ -320,7 +226,7 @@ function runResourceAction(a: Action, input: ExecuteInput, known: ReadonlySet<st
   // pcmk__inject_resource_history: the entry under the printed name, else under the graph's id.
   const historyName = input.editor.historyOn(node).some((e) => e.id === shown) ? shown : graphId;
   const history = input.editor.resourceHistory(node, historyName, historyName, agent);
-  const targetRc = expectedRc(a, input, rsc);
+  const targetRc = expectedRcOf(a, input.state, input.promotedMonitors);
   const failRc = injectedFailure(a, shown === graphId ? [shown] : [shown, graphId], input.opFail);
   const rc = failRc ?? targetRc;
   if (failRc !== undefined) {
@@ -337,73 +243,7 @@ function runResourceAction(a: Action, input: ExecuteInput, known: ReadonlySet<st
     nowSec: input.clockSec,
     opKey: a.task === 'notify' ? notifyKey(a, graphId) : undefined,
     opDigest: input.digests?.digest(configuredId(lrmName), a.task, a.intervalMs, input.state.nodeByName.get(node)?.attributes),
-    ...migrationEnds(a, input),
+    ...migrationEnds(a, input.transition.actions, input.state),
   });
   return failRc === undefined;
-}
-
-/**
- * lrm_resource ids in the status of nodes Pacemaker unpacks (online or unclean) before the
- * transition: the names resources are known by (clone_name) when crm_simulate looks them up.
- */
-function knownHistoryIds(input: ExecuteInput): Set<string> {
-  const out = new Set<string>();
-  for (const uname of input.editor.nodeStateNames()) {
-    const n = input.state.nodeByName.get(uname);
-    if (n && n.kind === 'member' && !n.online && !n.unclean) continue;
-    for (const e of input.editor.historyOn(uname)) out.add(e.id);
-  }
-  return out;
-}
-
-/** The instance's clone_name where it has history under another id, else the configured id. */
-function graphIdOf(shown: string, lrmName: string, node: string, input: ExecuteInput, known: ReadonlySet<string>): string {
-  const rsc = input.state.resourceById.get(shown);
-  const name = historyNameOn(input, rsc, shown, lrmName, node);
-  return name !== shown && known.has(name) ? name : lrmName;
-}
-
-/**
- * The lrm_resource id an anonymous clone instance's result goes under on `node` (Pacemaker: the
- * instance's clone_name, the id its history was found under). NEEDS-ENGINE: the engine knows which
- * history entry it matched to which instance; until it says, an existing entry of the same clone
- * on that node is reused when the instance is active there (numbered entries like `rsc:3` written
- * by old Pacemaker versions included), else the configured id is used.
- */
-function historyNameOn(input: ExecuteInput, rsc: ResourceInfo | undefined, shown: string, lrmName: string, node: string): string {
-  if (shown === lrmName || !rsc) return lrmName;
-  const entries = input.editor.historyOn(node).filter((e) => configuredId(e.id) === lrmName);
-  if (rsc.runningOn.includes(node)) {
-    const active = entries.filter((e) => e.active);
-    const exact = active.find((e) => e.id === shown) ?? active.find((e) => e.id === lrmName);
-    if (exact) return exact.id;
-    if (active[0]) return active[0].id;
-  }
-  if (entries.some((e) => e.id === shown)) return shown;
-  return lrmName;
-}
-
-function agentFromInfo(rsc: ResourceInfo | undefined): AgentIdentity {
-  const parts = (rsc?.agent ?? '').split(':');
-  if (parts.length >= 3) return { class: parts[0], provider: parts[1] || undefined, type: parts.slice(2).join(':') };
-  return { class: parts[0] || undefined, provider: undefined, type: parts[1] };
-}
-
-function notifyKey(a: Action, historyId: string): string {
-  const rsc = a.rsc ?? '';
-  return a.key.startsWith(`${rsc}_`) ? `${historyId}${a.key.slice(rsc.length)}` : a.key;
-}
-
-/** migrate_source / migrate_target of a migration, from the paired action of the same resource. */
-function migrationEnds(a: Action, input: ExecuteInput): { migrateSource?: string; migrateTarget?: string } {
-  if (a.task !== 'migrate_to' && a.task !== 'migrate_from') return {};
-  const other = input.transition.actions.find(
-    (x) => x.rsc === a.rsc && x.task === (a.task === 'migrate_to' ? 'migrate_from' : 'migrate_to'),
-  );
-  if (a.task === 'migrate_to') {
-    const target = other?.node ?? input.transition.actions.find((x) => x.rsc === a.rsc && x.task === 'start' && x.node !== a.node)?.node;
-    return { migrateSource: a.node, ...(target !== undefined ? { migrateTarget: target } : {}) };
-  }
-  const source = other?.node ?? input.state.resourceById.get(a.rsc ?? '')?.runningOn[0];
-  return { ...(source !== undefined ? { migrateSource: source } : {}), migrateTarget: a.node };
 }

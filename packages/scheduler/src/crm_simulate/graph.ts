@@ -10,13 +10,13 @@
  */
 import { escapeAttr, type Cib } from '@paceline/cib';
 import type { Action, ScheduleResult } from '../types.js';
-import { graphOrder, inGraph } from './execute.js';
+import { clusterTasks, graphOrder, inGraph, lrmNameOf, stonithActionOf } from '../graph-info.js';
 
 /** create_action_name (not verbose). */
 function actionName(a: Action): string {
   const host = a.node ?? (a.pseudo ? undefined : '<none>');
   if (a.task === 'stonith') {
-    const op = /-([a-z]+)$/.exec(a.key)?.[1] ?? 'reboot';
+    const op = stonithActionOf(a);
     return `stonith '${op}' ${host ?? ''}`.trimEnd();
   }
   const prefix = a.task === 'cancel' ? 'Cancel ' : '';
@@ -71,9 +71,9 @@ function actionXml(a: Action, result: ScheduleResult, cib: Cib, indent: string):
   const nodeId = a.node !== undefined ? result.state.nodeByName.get(a.node)?.id : undefined;
   const common = `${attr('id', String(a.id))}${attr('operation', a.task)}${attr('operation_key', a.key)}`;
   const target = a.node !== undefined && (!a.pseudo || a.task === 'stonith') ? `${attr('on_node', a.node)}${attr('on_node_uuid', nodeId)}` : '';
-  const meta = `${indent}  <attributes CRM_meta_interval="${a.intervalMs}"${a.task === 'stonith' ? attr('CRM_meta_stonith_action', /-([a-z]+)$/.exec(a.key)?.[1]) : ''}/>\n`;
+  const meta = `${indent}  <attributes CRM_meta_interval="${a.intervalMs}"${a.task === 'stonith' ? attr('CRM_meta_stonith_action', stonithActionOf(a)) : ''}/>\n`;
   if (a.pseudo) return `${indent}<pseudo_event${common}${target}>\n${meta}${indent}</pseudo_event>\n`;
-  if (a.rsc === undefined || a.task === 'stonith' || a.task === 'do_shutdown' || a.task === 'clear_failcount' || a.task === 'lrm_delete') {
+  if (a.rsc === undefined || a.task === 'stonith' || clusterTasks.has(a.task)) {
     return `${indent}<crm_event${common}${target}>\n${meta}${indent}</crm_event>\n`;
   }
   const rsc = result.state.resourceById.get(a.rsc);
@@ -81,7 +81,7 @@ function actionXml(a: Action, result: ScheduleResult, cib: Cib, indent: string):
   const cls = agent[0];
   const provider = agent.length >= 3 ? agent[1] : undefined;
   const type = agent.length >= 3 ? agent.slice(2).join(':') : agent[1];
-  const configured = rsc && !rsc.unique ? a.rsc.replace(/:\d+$/, '') : a.rsc;
+  const configured = rsc ? lrmNameOf(rsc, a.rsc) : a.rsc;
   const longId = configured !== a.rsc ? attr('long-id', a.rsc) : '';
   void cib;
   return (

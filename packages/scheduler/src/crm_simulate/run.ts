@@ -7,10 +7,11 @@
  * scores and the Transition Summary, then (-S) execute the graph, record each action's result in
  * the status section and print the revised status from the updated CIB.
  */
-import { readCib, parseXml, writeElement, XmlSyntaxError, scoreToString, type Cib, type XmlElement, type Resource } from '@paceline/cib';
+import { readCib, parseXml, writeElement, XmlSyntaxError, scoreToString, type Cib, type XmlElement } from '@paceline/cib';
 import { schedule, unpackCluster } from '../index.js';
 import type { ClusterState, ResourceInfo, ScheduleResult, ScoreLine } from '../types.js';
-import { DigestSource } from './digests.js';
+import { OpParamSource } from '../op-params.js';
+import { agentsOf, promotedMonitorsOf } from '../graph-info.js';
 import { eventText, executeTransition, type ExecEvent } from './execute.js';
 import { actionsXml, eventXml, resultXml, statusXml } from './xml-output.js';
 import { renderClusterStatus, sortedNodes } from './status.js';
@@ -246,7 +247,7 @@ class SimulationRun {
       agents: agentsOf(this.cib),
       promotedMonitors: promotedMonitorsOf(this.cib),
       opFail: this.options.opFail ?? [],
-      digests: new DigestSource(this.cib, this.nowSec),
+      digests: new OpParamSource(this.cib, this.nowSec),
       clockSec: clockOf(this.options, this.editor, this.nowSec),
       report,
     });
@@ -449,63 +450,4 @@ function injectOp(editor: StatusEditor, state: ClusterState, agents: ReadonlyMap
   const agent = agents.get(rscId) ?? agents.get(rscId.replace(/:\d+$/, '')) ?? { class: undefined, provider: undefined, type: undefined };
   const history = editor.resourceHistory(node, rscId, rscId, agent);
   editor.recordOp(history, node, { rscId: history.attrs.id ?? rscId, task, intervalMs, rc, targetRc: 0, nowSec: clockSec });
-}
-
-/** Agent identity of every configured primitive (templates resolved), by id. */
-function agentsOf(cib: Cib): Map<string, AgentIdentity> {
-  const out = new Map<string, AgentIdentity>();
-  const visit = (r: Resource): void => {
-    if (r.kind === 'primitive') {
-      const t = r.templateRef;
-      out.set(r.id, { class: r.class ?? t?.class, provider: r.provider ?? t?.provider, type: r.type ?? t?.type });
-    } else if (r.kind === 'group') for (const c of r.children) visit(c);
-    else if (r.kind === 'clone' || r.kind === 'master') {
-      if (r.child) visit(r.child);
-    } else if (r.kind === 'bundle' && r.primitive) visit(r.primitive);
-  };
-  for (const r of cib.configuration?.resources?.resources ?? []) visit(r);
-  return out;
-}
-
-/** `${primitive}_monitor_${intervalMs}` of monitors configured for the Promoted role. */
-function promotedMonitorsOf(cib: Cib): Set<string> {
-  const out = new Set<string>();
-  const visit = (r: Resource): void => {
-    if (r.kind === 'primitive') {
-      const ops = r.ops.length > 0 ? r.ops : (r.templateRef?.ops ?? []);
-      for (const op of ops) {
-        const o = op.ref ?? op;
-        const role = (o.role ?? '').toLowerCase();
-        if ((o.name ?? op.name) === 'monitor' && (role === 'master' || role === 'promoted')) {
-          out.add(`${r.id}_monitor_${intervalMsOf(o.interval ?? op.interval)}`);
-        }
-      }
-    } else if (r.kind === 'group') for (const c of r.children) visit(c);
-    else if (r.kind === 'clone' || r.kind === 'master') {
-      if (r.child) visit(r.child);
-    } else if (r.kind === 'bundle' && r.primitive) visit(r.primitive);
-  };
-  for (const r of cib.configuration?.resources?.resources ?? []) visit(r);
-  return out;
-}
-
-/** Interval text ("10s", "10000ms", "1m", "P1D" not handled: 0) to milliseconds. */
-function intervalMsOf(text: string | undefined): number {
-  if (text === undefined) return 0;
-  const m = /^\s*(\d+)\s*(ms|msec|s|sec|m|min|h|hr)?\s*$/i.exec(text);
-  if (!m) return 0;
-  const n = Number(m[1]);
-  switch ((m[2] ?? 's').toLowerCase()) {
-    case 'ms':
-    case 'msec':
-      return n;
-    case 'm':
-    case 'min':
-      return n * 60_000;
-    case 'h':
-    case 'hr':
-      return n * 3_600_000;
-    default:
-      return n * 1000;
-  }
 }

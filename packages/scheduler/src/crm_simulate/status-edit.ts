@@ -7,6 +7,9 @@
  * `XmlElement` for `readCib`. The input tree is never touched. One editor per simulation run.
  */
 import type { XmlElement, XmlNode } from '@paceline/cib';
+import { historyEntriesOn, type AgentIdentity, type HistoryEntry, type HistoryView } from '../graph-info.js';
+
+export type { AgentIdentity };
 
 /** A mutable element with the same shape as `XmlElement`. */
 interface MutElement {
@@ -42,13 +45,6 @@ function removeChildren(el: MutElement, name: string): void {
   el.children = el.children.filter((c) => !(c.kind === 'element' && c.name === name));
 }
 
-/** Agent identity for a new `lrm_resource`. */
-export interface AgentIdentity {
-  readonly class: string | undefined;
-  readonly provider: string | undefined;
-  readonly type: string | undefined;
-}
-
 /** One operation result to record (pcmk__create_history_xml). */
 export interface OpResult {
   /** The id the history is kept under (the configured id for anonymous clone instances). */
@@ -68,7 +64,7 @@ export interface OpResult {
   readonly opDigest?: string;
 }
 
-export class StatusEditor {
+export class StatusEditor implements HistoryView {
   readonly root: MutElement;
 
   constructor(cibRoot: XmlElement) {
@@ -165,17 +161,8 @@ export class StatusEditor {
    * The lrm_resource entries recorded on `uname`, in document order, each with whether its last
    * operation leaves the resource active there (a rough reading; the engine's unpack is the truth).
    */
-  historyOn(uname: string): Array<{ id: string; active: boolean }> {
-    const ns = childElement(this.status, 'node_state', (c) => c.attrs.uname === uname);
-    const lrm = ns ? childElement(ns, 'lrm') : undefined;
-    const resources = lrm ? childElement(lrm, 'lrm_resources') : undefined;
-    const out: Array<{ id: string; active: boolean }> = [];
-    for (const c of resources?.children ?? []) {
-      if (c.kind !== 'element' || c.name !== 'lrm_resource') continue;
-      const el = c as MutElement;
-      out.push({ id: el.attrs.id ?? '', active: lastOpLeavesActive(el) });
-    }
-    return out;
+  historyOn(uname: string): HistoryEntry[] {
+    return historyEntriesOn(childElement(this.root, 'status'), uname);
   }
 
   /** pcmk__inject_resource_history: the lrm_resource under `rscId` or `lrmName`, created as `lrmName`. */
@@ -290,26 +277,6 @@ export class StatusEditor {
 
 /** The transition UUID crm_simulate uses for injected results (FAKE_TE_ID). */
 const fakeTeId = 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx';
-
-function lastOpLeavesActive(history: MutElement): boolean {
-  let last: Record<string, string> | undefined;
-  let lastCall = Number.NEGATIVE_INFINITY;
-  for (const c of history.children) {
-    if (c.kind !== 'element' || c.name !== 'lrm_rsc_op') continue;
-    const attrs = (c as MutElement).attrs;
-    if (attrs.operation === 'notify') continue;
-    const call = Number.parseInt(attrs['call-id'] ?? '0', 10);
-    if (call >= lastCall) {
-      lastCall = call;
-      last = attrs;
-    }
-  }
-  if (!last) return false;
-  const rc = last['rc-code'];
-  if (last.operation === 'stop') return rc !== '0';
-  if (last.operation === 'monitor') return rc !== '7';
-  return true;
-}
 
 function nextCallId(history: MutElement): number {
   let max = 0;

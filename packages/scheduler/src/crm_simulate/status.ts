@@ -12,6 +12,9 @@ import { parseScore, SCORE_INFINITY, type Cib, type Primitive, type Resource } f
 import type { ClusterState, NodeInfo, ResourceInfo, Role } from '../types.js';
 import { mergeNvSets, parseIntervalMs } from '../util.js';
 import { TextOutput } from './text.js';
+import { configuredId } from '../graph-info.js';
+
+export { configuredId };
 
 /** Pacemaker's pcmk__numeric_strcasecmp: numbers inside names compare numerically. */
 export function compareNodeNames(a: string, b: string): number {
@@ -138,11 +141,6 @@ function primitiveConfig(p: Primitive, defaults: ReadonlyMap<string, string>, no
   };
 }
 
-/** The id a clone instance was configured with: `rsc:2` -> `rsc`. */
-export function configuredId(id: string): string {
-  const m = /^(.*):\d+$/.exec(id);
-  return m ? m[1]! : id;
-}
 
 /** Renders one status block (title is "Current cluster status" or "Revised Cluster Status"). */
 export function renderClusterStatus(out: TextOutput, title: string, state: ClusterState, cib: Cib | undefined, opts: StatusOptions): void {
