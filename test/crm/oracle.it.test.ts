@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readVersion, parseXml } from '@paceline/cib';
 import { cibToText, runCrmOnCib } from '../../packages/cli/src/crm/script.js';
+import { nodeCrmHost } from '../../packages/cli/src/commands/crm-host.js';
 import { crmshCorpusDir, missing } from '../support/env.js';
 import { gate, normaliseConfiguration, oracleCases } from './support.js';
 
@@ -57,12 +58,13 @@ describe.skipIf(!!why)(`crmsh oracle ${why ?? ''}`, () => {
       const scriptFile = join(work, 'script.crm');
       writeFileSync(scriptFile, c.script);
       try {
-        execFileSync('crm', ['-f', scriptFile], { env: { ...process.env, CIB_file: cibFile, HOME: work }, stdio: 'pipe', timeout: 60_000 });
+        execFileSync('crm', ['-f', scriptFile], { cwd: work, env: { ...process.env, CIB_file: cibFile, HOME: work }, stdio: 'pipe', timeout: 60_000 });
       } catch {
         // crm exits non-zero on crm_verify warnings of an offline CIB; the file is what counts.
       }
       const want = readFileSync(cibFile, 'utf8');
-      const res = runCrmOnCib(c.script, baseText);
+      // Scripts that save and load files do it in the work directory, for both shells.
+      const res = runCrmOnCib(c.script, baseText, { host: nodeCrmHost(undefined, work) });
       const got = cibToText(res.cib);
       const same = normaliseConfiguration(got) === normaliseConfiguration(want);
       // crmsh bumps the epoch at each commit; paceline commits a batch once: it changed iff crmsh did, by one.

@@ -4,13 +4,15 @@
  * generated ids out and prints the others as `$id=`, so the parser must regenerate the same ones).
  * Passing scripts are pinned in pinned-roundtrip.txt (PACELINE_BLESS=1 adds what passes).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseXml } from '@paceline/cib';
 import { ConfigSession } from '../../packages/cli/src/crm/session.js';
 import { renderShow } from '../../packages/cli/src/crm/show.js';
 import { cibToText, runCrmOnCib } from '../../packages/cli/src/crm/script.js';
+import { nodeCrmHost } from '../../packages/cli/src/commands/crm-host.js';
 import { crmshCorpusDir, missing } from '../support/env.js';
 import { gate, normaliseConfiguration, oracleCases } from './support.js';
 
@@ -20,12 +22,15 @@ const pinnedPath = join(import.meta.dirname, 'pinned-roundtrip.txt');
 
 describe.skipIf(!!why)(`crm show round trip ${why ?? ''}`, () => {
   // show -> parse -> the same configuration, for every script the oracle suite uses.
+  const work = mkdtempSync(join(tmpdir(), 'paceline-crm-roundtrip-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
   it('reads back what show prints (pinned)', () => {
     const base = readFileSync(join(crmshCorpusDir, 'cibtests', 'shadow.base'), 'utf8').replace('validate-with="pacemaker-2.0"', 'validate-with="pacemaker-3.0"');
     const all = oracleCases(crmshCorpusDir);
     const passing: string[] = [];
     for (const c of all) {
-      const first = runCrmOnCib(c.script, base);
+      const first = runCrmOnCib(c.script, base, { host: nodeCrmHost(undefined, work) });
       if (first.exitCode !== 0) continue;
       const shown = renderShow(new ConfigSession(first.cib));
       const second = runCrmOnCib(`configure\n${shown}\ncommit\n`, base);

@@ -198,6 +198,12 @@ export class ConfigSession {
     return s;
   }
 
+  /** The tags, without creating an empty `<tags>` section when there is none. */
+  private tagsIfAny(): CNode[] {
+    const t = firstOf(this.configuration(), 'tags');
+    return t ? elementsOf(t, 'tag') : [];
+  }
+
   /** The new CIB: the original when nothing changed, else one change with epoch bumped once. */
   result(): XmlElement {
     return applyChange(this.original, toXml(this.cib));
@@ -508,7 +514,7 @@ export class ConfigSession {
     this.ids.add(newId);
     if (!resourceTags.has(obj.tag)) return undefined;
     for (const con of elementsOf(this.section('constraints'))) if (constraintRefs(con).includes(oldId)) renameRscRefAll(con, oldId, newId);
-    for (const tag of elementsOf(this.section('tags'), 'tag')) for (const r of elementsOf(tag, 'obj_ref')) if (r.attrs.get('id') === oldId) r.attrs.set('id', newId);
+    for (const tag of this.tagsIfAny()) for (const r of elementsOf(tag, 'obj_ref')) if (r.attrs.get('id') === oldId) r.attrs.set('id', newId);
     return undefined;
   }
 
@@ -523,7 +529,7 @@ export class ConfigSession {
     for (const n of walk(target)) if (n.attrs.get('id')) this.ids.delete(n.attrs.get('id')!);
     for (const c of children) for (const n of walk(c)) if (n.attrs.get('id')) this.ids.add(n.attrs.get('id')!);
     if (!resourceTags.has(target.tag)) return;
-    for (const tag of elementsOf(this.section('tags'), 'tag')) {
+    for (const tag of this.tagsIfAny()) {
       if (!elementsOf(tag, 'obj_ref').some((r) => r.attrs.get('id') === id)) continue;
       tag.children = tag.children.filter((r) => r.attrs.get('id') !== id);
       if (elementsOf(tag, 'obj_ref').length === 0) this.removeObject(tag);
@@ -543,6 +549,131 @@ export class ConfigSession {
       const p = parentOf(this.configuration(), n);
       if (p && (p.tag === 'crm_config' || p.tag === 'rsc_defaults' || p.tag === 'op_defaults')) return n;
     }
+    return undefined;
+  }
+
+  // --- whole-object updates (edit, filter, modgroup, load) ---------------------------------
+
+  /** A copy of the configuration, for `undo` and `show changed`. */
+  snapshot(): CNode {
+    return cloneNode(this.configuration());
+  }
+
+  /** Puts back a configuration taken by `snapshot()` (the id registry follows it). */
+  restore(conf: CNode): void {
+    const idx = this.cib.children.indexOf(this.configuration());
+    this.cib.children[idx] = cloneNode(conf);
+    this.ids.clear();
+    for (const n of walk(this.configuration())) if (n.attrs.get('id')) this.ids.add(n.attrs.get('id')!);
+  }
+
+  /** The object `id` as `delete`, `rename` and `edit` address it (a node by uname, a property set by id). */
+  findObject(id: string): CNode | undefined {
+    if (id === 'fencing_topology') return firstOf(this.configuration(), 'fencing-topology');
+    return this.objectById(id);
+  }
+
+  /**
+   * crmsh update_element: the object `old` is replaced in place by a parsed object with the same
+   * id. Ids of the old object are freed first, so unchanged parts get the ids they had; a
+   * container takes the members it names (its own or top-level ones) and members it no longer
+   * names go back to the top level. Constraints are left alone, as crmsh leaves them.
+   */
+  replaceObject(old: CNode, parsed: CNode): SessionError | undefined {
+    let node = cloneNode(parsed);
+    if (node.tag === 'rsc_defaults' || node.tag === 'op_defaults') {
+      const set = elementsOf(node)[0];
+      if (!set) return { code: 'no-object', message: `${node.tag} without attributes` };
+      if (!set.attrs.get('id')) set.attrs.set('id', defaultSetId[node.tag]!);
+      node = set;
+    } else if (node.tag === 'cluster_property_set' && !node.attrs.get('id')) node.attrs.set('id', defaultSetId[node.tag]!);
+    const conf = this.configuration();
+    const parent = old.tag === 'fencing-topology' ? conf : parentOf(conf, old);
+    if (!parent) return { code: 'no-object', message: `object ${old.attrs.get('id')} is not in the configuration` };
+    const oldMembers = containerTags.has(old.tag) ? elementsOf(old).filter((c) => resourceTags.has(c.tag)) : [];
+    const freeIds = (n: CNode): void => {
+      if (n !== old && oldMembers.includes(n)) return;
+      if (n.attrs.get('id')) this.ids.delete(n.attrs.get('id')!);
+      for (const c of n.children) if (!isComment(c)) freeIds(c);
+    };
+    freeIds(old);
+    this.fixNodeIds(node);
+    const taken = new Set<CNode>();
+    for (const ref of node.children.filter((c) => c.tag === 'crmsh-ref')) {
+      const childId = ref.attrs.get('id')!;
+      const child = oldMembers.find((m) => m.attrs.get('id') === childId) ?? this.findResource(childId);
+      if (!child) return { code: 'no-object', message: `${node.attrs.get('id')} refers to missing object ${childId}` };
+      const at = parentOf(conf, child);
+      if (at && at !== old && at.tag !== 'resources') return { code: 'child-in-use', message: `${childId} already in use at ${at.attrs.get('id')}` };
+      if (at && at !== old) at.children.splice(at.children.indexOf(child), 1);
+      taken.add(child);
+      node.children.splice(node.children.indexOf(ref), 1, child);
+    }
+    parent.children[parent.children.indexOf(old)] = node;
+    const resources = this.section('resources');
+    for (const m of oldMembers) if (!taken.has(m)) resources.children.push(m);
+    return undefined;
+  }
+
+  /**
+   * crmsh create_from_node / update_from_node for `load xml`: an object given as CIB XML (ids
+   * as written) is added, or replaces the object with its id. Nested members that exist
+   * elsewhere are moved out of their old place first.
+   */
+  putXmlObject(section: string, el: CNode): SessionError | undefined {
+    const node = cloneNode(el);
+    const id = node.tag === 'fencing-topology' ? 'fencing_topology' : node.attrs.get('id') ?? node.attrs.get('uname');
+    const old = id === undefined ? undefined : this.findObject(id);
+    const conf = this.configuration();
+    if (containerTags.has(node.tag)) {
+      for (const member of walk(node)) {
+        if (member === node || !resourceTags.has(member.tag)) continue;
+        const there = this.findResource(member.attrs.get('id') ?? '');
+        if (!there || (old && [...walk(old)].includes(there))) continue;
+        const at = parentOf(conf, there);
+        if (at) at.children.splice(at.children.indexOf(there), 1);
+      }
+    }
+    if (old) {
+      const parent = old.tag === 'fencing-topology' ? conf : parentOf(conf, old)!;
+      for (const n of walk(old)) if (n.attrs.get('id')) this.ids.delete(n.attrs.get('id')!);
+      parent.children[parent.children.indexOf(old)] = node;
+    } else if (node.tag === 'fencing-topology') conf.children.push(node);
+    else this.section(section).children.push(node);
+    this.fixNodeIds(node);
+    for (const n of walk(node)) if (n.attrs.get('id')) this.ids.add(n.attrs.get('id')!);
+    return undefined;
+  }
+
+  /**
+   * crmsh `modgroup GRP add ID [after|before REF]` and `modgroup GRP remove ID`: a top-level
+   * primitive joins the group (at the end, or next to REF), or a member leaves it for the top level.
+   */
+  modgroup(groupId: string, op: 'add' | 'remove', rscId: string, where?: { readonly pos: 'after' | 'before'; readonly ref: string }): SessionError | undefined {
+    const group = this.findResource(groupId);
+    if (!group) return { code: 'no-object', message: `group ${groupId} does not exist` };
+    if (group.tag !== 'group') return { code: 'not-primitive', message: `element ${groupId} is not a group` };
+    const members = elementsOf(group).filter((c) => resourceTags.has(c.tag));
+    const memberIds = members.map((m) => m.attrs.get('id'));
+    if (where && !memberIds.includes(where.ref)) return { code: 'no-object', message: `${where.ref} is not member of ${groupId}` };
+    if (op === 'remove') {
+      const m = members.find((x) => x.attrs.get('id') === rscId);
+      if (!m) return { code: 'no-object', message: `${rscId} is not member of ${groupId}` };
+      if (members.length === 1) return { code: 'child-in-use', message: `${rscId} is the last member of ${groupId}: delete the group instead` };
+      group.children.splice(group.children.indexOf(m), 1);
+      this.section('resources').children.push(m);
+      return undefined;
+    }
+    if (memberIds.includes(rscId)) return { code: 'child-in-use', message: `${rscId} is already a member of ${groupId}` };
+    const rsc = this.findResource(rscId);
+    if (!rsc) return { code: 'no-object', message: `object ${rscId} does not exist` };
+    const at = parentOf(this.configuration(), rsc)!;
+    if (at.tag !== 'resources') return { code: 'child-in-use', message: `${rscId} already in use at ${at.attrs.get('id')}` };
+    if (rsc.tag !== 'primitive') return { code: 'not-primitive', message: `${rscId} is not a primitive` };
+    at.children.splice(at.children.indexOf(rsc), 1);
+    const ref = members.find((x) => x.attrs.get('id') === (where?.ref ?? memberIds[memberIds.length - 1]))!;
+    const idx = group.children.indexOf(ref) + (where?.pos === 'before' ? 0 : 1);
+    group.children.splice(idx, 0, rsc);
     return undefined;
   }
 

@@ -15,10 +15,15 @@ const rank: Record<string, number> = {
   cluster_property_set: 11, rsc_defaults: 12, op_defaults: 13, acl_role: 14, acl_target: 15, acl_group: 15, acl_user: 15, alert: 16,
 };
 
-interface ShowObject {
+export interface ShowObject {
   readonly kind: string;
   readonly id: string;
   readonly node: CNode;
+}
+
+/** Every object `show` lists (group members separately), with its kind and id. */
+export function showObjects(session: ConfigSession): ShowObject[] {
+  return collect(session);
 }
 
 function collect(session: ConfigSession): ShowObject[] {
@@ -47,6 +52,93 @@ export function renderShow(session: ConfigSession, ids: readonly string[] = [], 
     .filter((o) => ids.length === 0 || ids.includes(o.id))
     .sort((a, b) => rank[a.kind]! - rank[b.kind]! || (sortElements ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : 0));
   return objs.map((o) => renderObject(o.node, o.kind)).join('\n');
+}
+
+/** crmsh's command name for each kind (what `type:` selects). */
+const cliType: Record<string, string> = {
+  node: 'node', primitive: 'primitive', template: 'rsc_template', group: 'group', clone: 'clone', master: 'ms', bundle: 'bundle', tag: 'tag',
+  rsc_location: 'location', rsc_colocation: 'colocation', rsc_order: 'order', rsc_ticket: 'rsc_ticket', 'fencing-topology': 'fencing_topology',
+  cluster_property_set: 'property', rsc_defaults: 'rsc_defaults', op_defaults: 'op_defaults', acl_role: 'role', acl_target: 'acl_target', acl_group: 'acl_group', acl_user: 'user', alert: 'alert',
+};
+
+function globRe(spec: string): RegExp {
+  // fnmatch: * ? [seq] [!seq]; everything else literal.
+  const body = spec.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^');
+  try {
+    return new RegExp(`^${body}$`);
+  } catch {
+    return new RegExp(`^${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  }
+}
+
+/** Ids an object refers to (constraint resources, tag members, container members). */
+function refsOf(o: ShowObject): string[] {
+  const out: string[] = [];
+  const visit = (n: CNode): void => {
+    for (const a of ['rsc', 'with-rsc', 'first', 'then']) if (n.attrs.has(a)) out.push(n.attrs.get(a)!);
+    if (n.tag === 'resource_ref' || n.tag === 'obj_ref') out.push(n.attrs.get('id') ?? '');
+    for (const c of elementsOf(n)) {
+      if (c.tag === 'primitive' || c.tag === 'group') out.push(c.attrs.get('id') ?? '');
+      else visit(c);
+    }
+  };
+  visit(o.node);
+  return out;
+}
+
+/**
+ * crmsh filter_objects: `show`'s selection. Ids (with `*` and `?` wildcards), `type:KIND`,
+ * `tag:TAG` (the tagged resources), `related:ID` (the object and everything naming it, or the
+ * primitives of an agent type), `changed` (given by the caller), joined by `or` (the default)
+ * or `and`. Undefined selection (no filters): everything. A plain id that matches nothing is an error.
+ */
+export function selectObjects(session: ConfigSession, filters: readonly string[], changed: readonly string[] = []): { ok: true; objs: ShowObject[] } | { ok: false; missing: string } {
+  const all = collect(session);
+  if (filters.length === 0) return { ok: true, objs: all };
+  let set = new Set<ShowObject>();
+  let andSet: Set<ShowObject> | undefined;
+  for (const spec of filters) {
+    if (spec === 'or') continue;
+    if (spec === 'and') {
+      andSet = set;
+      set = new Set();
+      continue;
+    }
+    let found: ShowObject[];
+    if (spec === 'changed') found = all.filter((o) => changed.includes(o.id));
+    else if (spec.startsWith('type:')) found = all.filter((o) => cliType[o.kind] === spec.slice(5));
+    else if (spec.startsWith('tag:')) {
+      const tags = all.filter((o) => o.kind === 'tag' && o.id === spec.slice(4));
+      const members = new Set(tags.flatMap((t) => elementsOf(t.node, 'obj_ref').map((r) => r.attrs.get('id'))));
+      found = all.filter((o) => o.kind !== 'node' && o.kind !== 'tag' && members.has(o.id));
+    } else if (spec.startsWith('related:')) {
+      const name = spec.slice(8);
+      const parts = name.split(':');
+      found = all.filter((o) => o.id === name || refsOf(o).includes(name));
+      const self = all.find((o) => o.id === name);
+      if (self) for (const r of refsOf(self)) for (const o of all) if (o.id === r && !found.includes(o)) found.push(o);
+      const tp = parts[parts.length - 1];
+      found.push(...all.filter((o) => o.kind === 'primitive' && tp && o.node.attrs.get('type') === tp && (parts.length < 2 || o.node.attrs.get('class') === parts[0])));
+    } else {
+      const re = globRe(spec);
+      found = all.filter((o) => re.test(o.id) || (o.kind === 'node' && re.test(o.node.attrs.get('uname') ?? '')));
+      if (found.length === 0) return { ok: false, missing: spec };
+    }
+    for (const o of found) set.add(o);
+    if (andSet) {
+      set = new Set([...set].filter((o) => andSet!.has(o)));
+      andSet = undefined;
+    }
+  }
+  return { ok: true, objs: [...set] };
+}
+
+/** Renders chosen objects in crmsh's order (kind, then id unless sort_elements is off). */
+export function renderObjects(objs: readonly ShowObject[], sortElements = true): string {
+  return [...objs]
+    .sort((a, b) => rank[a.kind]! - rank[b.kind]! || (sortElements ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : 0))
+    .map((o) => renderObject(o.node, o.kind))
+    .join('\n');
 }
 
 /** crmsh quote_wrap: bare when only word characters, dots and dashes, else in double quotes. */
@@ -241,7 +333,8 @@ function renderObject(n: CNode, kind: string): string {
     }
     case 'rsc_order': {
       const kindAttr = n.attrs.get('kind');
-      head = `order ${id} ${kindAttr ? `${kindAttr}:` : score(n.attrs)} `;
+      const how = kindAttr ? `${kindAttr}:` : score(n.attrs);
+      head = `order ${id} ${how === '' ? '' : `${how} `}`;
       head += n.attrs.has('first')
         ? `${refWithRole(n.attrs.get('first')!, n.attrs.get('first-action'))} ${refWithRole(n.attrs.get('then') ?? '', n.attrs.get('then-action'))}`
         : renderSets(n, 'action', 'rsc_order');

@@ -1,0 +1,77 @@
+/**
+ * The real CrmHost (files, $EDITOR, filter commands) and the offline CibBackend (a CIB file,
+ * replaced atomically, version-checked), for `paceline configure`, `paceline -f` and the
+ * interactive shell.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseXml, readVersion } from '@paceline/cib';
+import type { CibBackend, CibReplaceResult, CibVersionTag, CrmHost } from '../crm/host.js';
+
+/** Hooks the interactive shell sets so the editor gets the terminal (readline paused, raw mode off). */
+export interface TerminalHandOff {
+  readonly release: () => void;
+  readonly reclaim: () => void;
+}
+
+/** Files relative to `cwd` (default: the working directory); $VISUAL/$EDITOR (default vi); `sh -c` for filters (run in `cwd`). */
+export function nodeCrmHost(term?: TerminalHandOff, cwd?: string): CrmHost {
+  const at = (p: string): string => (cwd === undefined ? p : resolve(cwd, p));
+  return {
+    readFile: (path) => readFileSync(path === '-' ? 0 : at(path), 'utf8'),
+    writeFile: (path, text) => writeFileSync(at(path), text),
+    editText: (text, suffix) => {
+      const dir = mkdtempSync(join(tmpdir(), 'paceline-edit-'));
+      const file = join(dir, `cib.${suffix}`);
+      try {
+        writeFileSync(file, text);
+        const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
+        term?.release();
+        let r;
+        try {
+          r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit', ...(cwd ? { cwd } : {}) });
+        } finally {
+          term?.reclaim();
+        }
+        if (r.status !== 0) return undefined;
+        return readFileSync(file, 'utf8');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    filterText: (command, text) => {
+      const r = spawnSync('/bin/sh', ['-c', command], { input: text, encoding: 'utf8', maxBuffer: 64 << 20, ...(cwd ? { cwd } : {}) });
+      // A command that exits without reading all its input breaks the pipe: its exit status still tells.
+      if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status !== null)) throw r.error;
+      if (r.status !== 0) throw new Error(`exited ${r.status}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
+      return r.stdout;
+    },
+  };
+}
+
+function versionOf(text: string): CibVersionTag {
+  const v = readVersion(parseXml(text).root);
+  return { adminEpoch: v.adminEpoch, epoch: v.epoch, numUpdates: v.numUpdates };
+}
+
+/** The CIB in a file (CIB_file): read whole, replaced by rename when its version is still the one read. */
+export function fileCibBackend(file: string): CibBackend {
+  return {
+    name: file,
+    read: async () => readFileSync(file, 'utf8'),
+    replace: async (cibText: string, basedOn: CibVersionTag): Promise<CibReplaceResult> => {
+      const now = versionOf(readFileSync(file, 'utf8'));
+      if (now.adminEpoch !== basedOn.adminEpoch || now.epoch !== basedOn.epoch || now.numUpdates !== basedOn.numUpdates) {
+        return { ok: false, conflict: true, message: `the CIB in ${file} changed since it was read (now ${now.adminEpoch}.${now.epoch}.${now.numUpdates}, read ${basedOn.adminEpoch}.${basedOn.epoch}.${basedOn.numUpdates}): nothing written; refresh and redo the changes` };
+      }
+      const tmp = `${file}.paceline-tmp`;
+      writeFileSync(tmp, cibText);
+      renameSync(tmp, file);
+      return { ok: true, cibText };
+    },
+  };
+}
+
+export { versionOf as cibVersionOfText };
