@@ -19,8 +19,10 @@ packages=(
   shellcheck            # static check of every shell agent
   openssl               # a throw-away certificate for the director's HTTPS health check
   haproxy               # bench:ipvs runs the userspace director side by side with it
-  nftables              # nft: 2 % kernel-side loss in the messaging jitter soak (required under CI)
+  nftables              # nft: kernel-side loss in the messaging soak; partitions in the lab (bridge rules)
+  iputils-ping python3  # lab: the floating-IP watcher (ping every 10 ms, ARP prober)
   corosync              # bench:messaging runs corosync side by side
+  tmux                  # the interactive crm shell's tests drive a real pseudo-terminal
   crmsh                 # crm -f as the oracle of the crm shell grammar and generated ids
 )
 

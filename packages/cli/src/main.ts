@@ -6,11 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { CRM_EXIT, registerCrmCommands, runCrmScript } from './commands/crm.js';
+import { CRM_EXIT, registerCrmCommands, runCrmScript, startInteractiveShell } from './commands/crm.js';
 import { registerCrmSimulate } from './commands/crm_simulate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIpvsCommands } from './commands/ipvs.js';
 import { registerMessagingCommands } from './commands/messaging.js';
+import { registerNodeCommands } from './commands/node.js';
+import { labCommand } from './commands/lab.js';
 import { registerRaCommands } from './commands/ra.js';
 
 export function buildProgram(): Command {
@@ -21,8 +23,13 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .option('-f, --file <SCRIPT>', 'run a crm shell script (crmsh syntax), like crm -f')
     .option('--cib-file <FILE>', 'work on this CIB file offline (like CIB_file=FILE)')
-    .action((flags: { file?: string; cibFile?: string }) => {
+    .action(async (flags: { file?: string; cibFile?: string }) => {
       if (flags.file === undefined) {
+        // No arguments on a terminal: the interactive crm shell (offline on CIB_file / --cib-file for now).
+        if (process.stdin.isTTY && process.stdout.isTTY && (flags.cibFile ?? process.env.CIB_file)) {
+          process.exitCode = await startInteractiveShell(flags.cibFile ? { cibFile: flags.cibFile } : {});
+          return;
+        }
         program.help({ error: false });
         return;
       }
@@ -34,6 +41,8 @@ export function buildProgram(): Command {
   registerRaCommands(program);
   registerMessagingCommands(program);
   registerIpvsCommands(program);
+  registerNodeCommands(program);
+  program.addCommand(labCommand());
   return program;
 }
 

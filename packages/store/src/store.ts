@@ -148,6 +148,11 @@ export class Store {
     return row && toCib(row);
   }
 
+  /** Runs `fn` in one transaction: its writes reach the disk together, with one sync. */
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   /** Saves a scheduler input; returns its sequence number (pe-input-N). */
   savePeInput(xml: string, nowSec: number, savedAtMs: number): number {
     const run = this.db.transaction(() => {

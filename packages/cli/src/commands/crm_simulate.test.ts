@@ -93,12 +93,12 @@ describe.skipIf(!!why)(`paceline crm_simulate ${why ?? ''}`, () => {
     expect(other.err.join('')).toContain('not a CIB');
   });
 
-  // Live mode needs the controller, which does not exist yet: say so, do not pretend.
-  it('explains that -L is not available', async () => {
+  // Live mode reads the CIB through the node's API: no node there is a clear "no input" error.
+  it('fails clearly with -L when no node answers', async () => {
     const w = world({});
-    await cli(['-L', '-S'], w);
+    await cli(['-L', '-S', '--socket', '/nonexistent/api.sock'], w);
     expect(w.exitCode()).toBe(66);
-    expect(w.err.join('')).toContain('live mode (-L)');
+    expect(w.err.join('')).toContain('could not read the live CIB through /nonexistent/api.sock');
   });
 
   // Unknown options are usage errors (64).

@@ -13,6 +13,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { ApiClient } from '@paceline/controller';
 // NEEDS: packages/scheduler/src/index.ts must re-export the crm_simulate module
 // (`export * from './crm_simulate/index.js';`); the lead adds that line.
 import { crmSimulate, explainResource, exitCodes, type CrmSimulateOptions, type CrmSimulateResult } from '@paceline/scheduler';
@@ -119,7 +120,24 @@ export function registerCrmSimulate(program: Command, io: CrmSimulateIo = defaul
     .addOption(new Option('--output-as <FORMAT>', 'output format').choices(['text', 'xml']).default('text'))
     .option('--explain <RSC>', 'explain why RSC is where it is, or why it is stopped')
     .option('-V, --verbose', 'more output (accepted)', count)
-    .action((flags: CrmSimulateFlags) => {
+    .option('--socket <PATH>', 'with -L: the node API socket (default $PACELINE_API_SOCKET or /run/paceline/api.sock)')
+    .action(async (flags: CrmSimulateFlags & { socket?: string }) => {
+      if (flags.liveCheck) {
+        // -L: the CIB as the local node holds it (the replica every member keeps in step).
+        const socket = flags.socket ?? process.env.PACELINE_API_SOCKET ?? '/run/paceline/api.sock';
+        let client: ApiClient | undefined;
+        try {
+          client = await ApiClient.connect({ socket });
+          const q = (await client.request('cib.query', {})) as { xml: string };
+          io.setExitCode(runCrmSimulate({ ...flags, liveCheck: false, xmlPipe: true }, { ...io, readStdin: () => q.xml }));
+        } catch (e) {
+          io.err(`crm_simulate: CIB query failed: could not read the live CIB through ${socket}: ${e instanceof Error ? e.message : String(e)}\n`);
+          io.setExitCode(CRM_SIMULATE_EXIT.noInput);
+        } finally {
+          client?.close();
+        }
+        return;
+      }
       io.setExitCode(runCrmSimulate(flags, io));
     });
   cmd.exitOverride((err) => {
@@ -139,10 +157,7 @@ export function runCrmSimulate(flags: CrmSimulateFlags, io: CrmSimulateIo): numb
     return fail(CRM_SIMULATE_EXIT.usage, `unknown output format ${flags.outputAs}`);
   }
   if (flags.liveCheck) {
-    return fail(
-      CRM_SIMULATE_EXIT.noInput,
-      'CIB query failed: live mode (-L) reads the running cluster\'s CIB, and paceline\'s controller is not available yet; use -x FILE or -p',
-    );
+    return fail(CRM_SIMULATE_EXIT.noInput, 'CIB query failed: live mode (-L) needs the node API (run through the paceline command)');
   }
   const input = readInput(flags, io);
   if (typeof input !== 'string') return fail(input.code, input.message);

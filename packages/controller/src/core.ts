@@ -1,0 +1,1357 @@
+/**
+ * The controller of one node, as a state machine: the same code runs in the daemon (driven by the
+ * messaging worker, the executor, the scheduler worker and timers) and in the simulator (driven
+ * by a fake world). It never reads a clock, opens a socket or touches a disk: every input comes
+ * through a method with the time it happened, and every effect goes out through `ready()`.
+ *
+ * What it does
+ * - Replicated CIB: every mutation is a `crmd` group message applied by every member in the
+ *   messaging layer's total order (messages.ts). On a new membership every member says which CIB
+ *   version it holds; the best one (from the previous quorate partition first, then the newest) is
+ *   sent in full and every member adopts it, then each member re-announces its own node's resource
+ *   history, as Pacemaker's join rebuilds the status from each node's executor.
+ * - DC: the lowest node id of the membership, once the join is complete. Only the DC schedules,
+ *   runs transitions and fences.
+ * - Transition engine (DC): the scheduler's plan is executed in its order; agent actions go to
+ *   the target node's executor, whose results come back as `op` messages (recorded by every member
+ *   into the status section as Pacemaker records them); an unexpected result or a membership change
+ *   aborts the transition (in-flight actions finish), then the scheduler runs again.
+ * - Attribute manager: fail counts and last-failure are updated deterministically when a failed
+ *   result is applied; transient and permanent node attributes via `attr` messages.
+ * - Fencing (DC): a fence action runs the configured stonith device on the DC's executor; the
+ *   outcome (`fenced`) clears the target's status before anything depending on it runs.
+ * - Client updates: accepted only in a quorate partition; an update names the version it was based
+ *   on (a mismatch is rejected everywhere alike and changes nothing); the origin answers "ok" once
+ *   a quorum of members has applied and persisted it (the driver persists before it sends acks).
+ */
+import {
+  applyChange,
+  cibadmin,
+  compareCibVersions,
+  firstChild,
+  childElements,
+  formatVersion,
+  parseXml,
+  readVersion,
+  withAttrs,
+  withVersion,
+  writeElement,
+  type CibadminRequest,
+  type CibVersion,
+  type XmlElement,
+  validateCib,
+} from '@paceline/cib';
+import type { ActionRequest, ActionResult, AgentClass } from '@paceline/executor';
+import {
+  clearNodeHistory,
+  clearResourceHistory,
+  recordOpResult,
+  setNodeAttribute,
+  setNodeState,
+  type FenceDevice,
+  type OpResultRecord,
+  type PlannedAction,
+  type TransitionPlan,
+} from '@paceline/scheduler';
+import { decodeCrm, encodeCrm, type CrmMessage, type WireCibRequest } from './messages.js';
+
+export interface ControllerNode {
+  readonly id: number;
+  readonly name: string;
+}
+
+export interface ControllerTiming {
+  /** Changes arriving within this window are scheduled together (Pacemaker batches CIB changes too). */
+  readonly scheduleDebounceMs: number;
+  /** Added to an action's own timeout before the DC gives up on its result (Pacemaker's cluster-delay). */
+  readonly actionGraceMs: number;
+  /** After a failed fencing attempt, wait this long before the scheduler asks again. */
+  readonly fenceRetryMs: number;
+  /** The DC re-runs the scheduler at least this often (cluster-recheck-interval when shorter). */
+  readonly recheckMs: number;
+}
+
+export const CONTROLLER_TIMING_DEFAULTS: { readonly [K in keyof ControllerTiming]: { value: number; reason: string } } = {
+  scheduleDebounceMs: { value: 20, reason: 'long enough to batch the results of one step of a transition, short next to a failover' },
+  actionGraceMs: { value: 20_000, reason: 'an action result is lost only if its node is lost, which a view change reports sooner' },
+  fenceRetryMs: { value: 2_000, reason: 'retries a failed fence device soon without a tight loop' },
+  recheckMs: { value: 60_000, reason: 'failure-timeout and time-based rules take effect within a minute' },
+};
+
+export interface ControllerOptions {
+  readonly self: ControllerNode;
+  /** Every configured node (from the node's config file). */
+  readonly nodes: readonly ControllerNode[];
+  /** The CIB this node persisted, as XML text, or undefined on a first start. */
+  readonly cibXml: string | undefined;
+  readonly timing?: Partial<ControllerTiming>;
+}
+
+/** The membership the controller works in: the crmd group members of the current view. */
+export interface Membership {
+  /** Identifies the view (messaging's view key); with the member list it names this membership. */
+  readonly viewKey: string;
+  readonly members: readonly number[];
+  readonly quorate: boolean;
+  /** Votes needed for quorum (acks needed before a client update is "ok"). */
+  readonly quorumVotes: number;
+}
+
+export type ClientRequest =
+  | { readonly kind: 'cib-update'; readonly base?: string; readonly request: WireCibRequest }
+  | { readonly kind: 'attr'; readonly node: string; readonly name: string; readonly value?: string; readonly lifetime: 'forever' | 'reboot' }
+  | { readonly kind: 'cleanup'; readonly lrmId: string; readonly node?: string };
+
+export interface ClientReply {
+  readonly reqId: string;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface ExecOrder {
+  /** Local tag; results come back through onExecResult(tag, result). */
+  readonly tag: number;
+  readonly request: ActionRequest;
+}
+
+export interface ScheduleOrder {
+  readonly token: number;
+  readonly cibXml: string;
+  readonly nowSec: number;
+}
+
+export interface JournalEvent {
+  readonly event: string;
+  readonly [field: string]: unknown;
+}
+
+export interface ControllerOutput {
+  readonly send: CrmMessage[];
+  readonly exec: ExecOrder[];
+  readonly cancel: { readonly lrmId: string; readonly intervalMs?: number }[];
+  readonly schedule: ScheduleOrder[];
+  /** The CIB changed: the driver persists `cibXml()` (this version) before it sends `send`. */
+  persist: CibVersion | undefined;
+  readonly replies: ClientReply[];
+  readonly journal: JournalEvent[];
+  /** The node may exit now (after a graceful shutdown). */
+  exit: boolean;
+}
+
+function emptyOutput(): ControllerOutput {
+  return { send: [], exec: [], cancel: [], schedule: [], persist: undefined, replies: [], journal: [], exit: false };
+}
+
+type ActionState = 'pending' | 'dispatched' | 'done' | 'failed';
+
+interface Transition {
+  readonly id: number;
+  readonly plan: TransitionPlan;
+  readonly state: Map<number, ActionState>;
+  readonly deadline: Map<number, number>;
+  readonly byId: Map<number, PlannedAction>;
+  aborted: string | undefined;
+  readonly startedMs: number;
+}
+
+type LocalCall =
+  | { readonly kind: 'action'; readonly dc: number; readonly tr: number; readonly action: PlannedAction; reported: boolean; readonly transitionKey: string }
+  | { readonly kind: 'fence'; readonly tr: number; readonly action: PlannedAction; readonly device: FenceDevice; readonly reason: string | undefined };
+
+interface PendingUpdate {
+  readonly acks: Set<number>;
+  applied: boolean;
+  version: string | undefined;
+}
+
+export interface ControllerCounters {
+  messagesDropped: number;
+  transitions: number;
+  transitionsAborted: number;
+  actionsDispatched: number;
+  actionsFailed: number;
+  fencingOk: number;
+  fencingFailed: number;
+  updatesRejected: number;
+}
+
+const INFINITY = 1_000_000;
+/** Call id of a pending operation in a join's history refresh: after every finished one. */
+const PENDING_CALL_ID = 2_147_483_647;
+
+function versionTuple(v: CibVersion): [number, number, number] {
+  return [v.adminEpoch, v.epoch, v.numUpdates];
+}
+
+function tupleVersion(t: readonly [number, number, number]): CibVersion {
+  return { adminEpoch: t[0], epoch: t[1], numUpdates: t[2] };
+}
+
+/** A minimal valid CIB for a first start without a configuration. */
+export function emptyCibXml(): string {
+  return '<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="0" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>';
+}
+
+function crmConfigOption(cib: XmlElement, name: string): string | undefined {
+  const config = firstChild(cib, 'configuration');
+  const crm = config ? firstChild(config, 'crm_config') : undefined;
+  for (const set of crm ? childElements(crm, 'cluster_property_set') : []) {
+    for (const nv of childElements(set, 'nvpair')) if (nv.attrs['name'] === name) return nv.attrs['value'];
+  }
+  return undefined;
+}
+
+function isTrueValue(v: string | undefined): boolean {
+  return v !== undefined && /^(true|yes|on|y|1)$/i.test(v);
+}
+
+/** Pacemaker's interval spec (e.g. "15min", "60s", "PT5M", "5000ms") to ms; undefined when unreadable. */
+export function parseDurationMs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|msec|s|sec|m|min|h|hr)?$/i.exec(t);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 's').toLowerCase();
+  const mult = unit === 'ms' || unit === 'msec' ? 1 : unit === 's' || unit === 'sec' ? 1000 : unit === 'm' || unit === 'min' ? 60_000 : 3_600_000;
+  return Math.round(n * mult);
+}
+
+export class ControllerCore {
+  readonly self: ControllerNode;
+  private readonly nodes: readonly ControllerNode[];
+  private readonly nodeById: Map<number, ControllerNode>;
+  private readonly timing: ControllerTiming;
+  readonly counters: ControllerCounters = {
+    messagesDropped: 0,
+    transitions: 0,
+    transitionsAborted: 0,
+    actionsDispatched: 0,
+    actionsFailed: 0,
+    fencingOk: 0,
+    fencingFailed: 0,
+    updatesRejected: 0,
+  };
+
+  private cibRoot: XmlElement;
+  private out: ControllerOutput = emptyOutput();
+  private nowMs = 0;
+  private wallMs = 0;
+
+  // Membership and join
+  private membership: Membership | undefined;
+  private membershipKey = '';
+  private phase: 'alone' | 'syncing' | 'joined' = 'alone';
+  private wasQuorate = false;
+  private readonly hellos = new Map<number, { version: CibVersion; digest: string; wasQuorate: boolean; node: string; records: readonly OpResultRecord[] }>();
+  private syncDecided = false;
+  private buffered: { sender: number; m: CrmMessage }[] = [];
+
+  // Local executor
+  private nextTag = 1;
+  private readonly calls = new Map<number, LocalCall>();
+  /** This node's own resource history: lrmId -> op key -> record (what lrm refresh announces). */
+  private readonly localHistory = new Map<string, Map<string, OpResultRecord>>();
+  /** Recurring calls by lrmId:interval, so that a stop can cancel them. */
+  private readonly recurring = new Map<string, number>();
+
+  // DC
+  private transition: Transition | undefined;
+  private nextTransitionId = 1;
+  private scheduleWantedAtMs: number | undefined;
+  private scheduling: { token: number; forMembership: string } | undefined;
+  private nextToken = 1;
+  private lastScheduleMs = -Infinity;
+  private lastPlan: TransitionPlan | undefined;
+  private readonly fenceAttempts = new Map<string, number>();
+  readonly fenceHistory: { target: string; action: string; ok: boolean; by: string; device: string | undefined; wallSec: number }[] = [];
+
+  // Clients
+  private nextReq = 1;
+  private readonly pendingUpdates = new Map<string, PendingUpdate>();
+
+  // Shutdown
+  private shuttingDown = false;
+
+  constructor(opts: ControllerOptions) {
+    this.self = opts.self;
+    this.nodes = opts.nodes;
+    this.nodeById = new Map(opts.nodes.map((n) => [n.id, n]));
+    const timing: Record<string, number> = {};
+    for (const [k, v] of Object.entries(CONTROLLER_TIMING_DEFAULTS)) timing[k] = opts.timing?.[k as keyof ControllerTiming] ?? v.value;
+    this.timing = timing as unknown as ControllerTiming;
+    this.cibRoot = parseXml(opts.cibXml ?? emptyCibXml()).root;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Read-only views
+
+  get cib(): XmlElement {
+    return this.cibRoot;
+  }
+
+  get cibVersion(): CibVersion {
+    return readVersion(this.cibRoot);
+  }
+
+  /** The DC's node id, once the membership is joined. */
+  get dc(): number | undefined {
+    if (this.phase !== 'joined' || !this.membership) return undefined;
+    return this.membership.members[0];
+  }
+
+  get isDc(): boolean {
+    return this.dc === this.self.id;
+  }
+
+  get joined(): boolean {
+    return this.phase === 'joined';
+  }
+
+  get currentMembership(): Membership | undefined {
+    return this.membership;
+  }
+
+  /** idle, scheduling or running (meaningful on the DC). */
+  get transitionState(): { state: 'idle' | 'scheduling' | 'running'; id: number } {
+    if (this.transition) return { state: 'running', id: this.transition.id };
+    if (this.scheduling || this.scheduleWantedAtMs !== undefined) return { state: 'scheduling', id: this.nextTransitionId - 1 };
+    return { state: 'idle', id: this.nextTransitionId - 1 };
+  }
+
+  get lastTransitionPlan(): TransitionPlan | undefined {
+    return this.lastPlan;
+  }
+
+  nodeName(id: number): string {
+    return this.nodeById.get(id)?.name ?? String(id);
+  }
+
+  private nodeByName(name: string): ControllerNode | undefined {
+    return this.nodes.find((n) => n.name === name);
+  }
+
+  /** Collects and clears what the driver must do. */
+  ready(): ControllerOutput {
+    const out = this.out;
+    this.out = emptyOutput();
+    return out;
+  }
+
+  private send(m: CrmMessage): void {
+    this.out.send.push(m);
+  }
+
+  private log(event: string, fields: Record<string, unknown> = {}): void {
+    this.out.journal.push({ event, ...fields });
+  }
+
+  private setTime(nowMs: number, wallMs: number): void {
+    this.nowMs = nowMs;
+    this.wallMs = wallMs;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  /** A new view or a change of the crmd group: start the join. */
+  onMembership(given: Membership, nowMs: number, wallMs: number): void {
+    this.setTime(nowMs, wallMs);
+    const m: Membership = { ...given, members: [...given.members].sort((a, b) => a - b) };
+    const key = `${m.viewKey}|${m.members.join(',')}`;
+    if (key === this.membershipKey) {
+      this.membership = m;
+      return;
+    }
+    const previous = this.membership;
+    if (previous) this.wasQuorate = previous.quorate;
+    this.membership = m;
+    this.membershipKey = key;
+    this.log('membership', { members: m.members.map((id) => this.nodeName(id)), quorate: m.quorate, view: m.viewKey });
+    this.abortTransition('membership change', m);
+    this.hellos.clear();
+    this.syncDecided = false;
+    this.buffered = [];
+    this.scheduling = undefined;
+    if (!m.members.includes(this.self.id)) {
+      this.phase = 'alone';
+      return;
+    }
+    this.phase = 'syncing';
+    this.send({ t: 'hello', m: key, version: versionTuple(this.cibVersion), digest: cibDigest(writeElement(this.cibRoot)), wasQuorate: this.wasQuorate, node: this.self.name, records: this.localRecords() });
+    // Client updates waiting for acks: members that left will never ack. (Compared with the new
+    // membership's acksNeeded(), which shrinks with it, such an update was never answered.)
+    for (const [req, p] of this.pendingUpdates) {
+      if (p.applied) {
+        this.out.replies.push({ reqId: req, ok: false, error: { code: 'indeterminate', message: 'the membership changed before a quorum acknowledged the update; query the CIB to see whether it took effect' } });
+        this.pendingUpdates.delete(req);
+      }
+    }
+  }
+
+  /** A message of the crmd group, in the total order. */
+  onMessage(sender: number, data: Uint8Array, nowMs: number, wallMs: number): void {
+    this.setTime(nowMs, wallMs);
+    const m = decodeCrm(data);
+    if (!m) {
+      this.counters.messagesDropped++;
+      this.log('message-dropped', { sender, bytes: data.length });
+      return;
+    }
+    if (!this.membership || !this.membership.members.includes(sender)) return;
+    this.handle(sender, m);
+  }
+
+  /** A result from this node's executor for an order from `ready().exec`. */
+  onExecResult(tag: number, r: ActionResult, nowMs: number, wallMs: number): void {
+    this.setTime(nowMs, wallMs);
+    const call = this.calls.get(tag);
+    if (!call) return;
+    if (call.kind === 'fence') {
+      this.calls.delete(tag);
+      this.onFenceResult(call, r);
+      return;
+    }
+    const a = call.action;
+    const recurring = a.intervalMs > 0 && a.task === 'monitor';
+    if (!recurring) this.calls.delete(tag);
+    if (r.execStatus === 'cancelled' && recurring) {
+      this.calls.delete(tag);
+      return;
+    }
+    const rec = this.recordFor(a, r, call.transitionKey);
+    this.remember(rec);
+    const ref = call.reported ? undefined : { dc: call.dc, tr: call.tr, action: a.id };
+    call.reported = true;
+    this.send({ t: 'op', rec, ...(ref ? { ref } : {}) });
+  }
+
+  /** The scheduler's answer to a ScheduleOrder (or an error). */
+  onPlan(token: number, plan: TransitionPlan | { error: string }, nowMs: number, wallMs: number): void {
+    this.setTime(nowMs, wallMs);
+    if (!this.scheduling || this.scheduling.token !== token) return;
+    this.scheduling = undefined;
+    if (!this.isDc) return;
+    if ('error' in plan) {
+      this.log('schedule-failed', { error: plan.error });
+      this.scheduleWantedAtMs = this.nowMs + this.timing.fenceRetryMs;
+      return;
+    }
+    this.lastPlan = plan;
+    if (this.scheduleWantedAtMs !== undefined) return; // Something changed meanwhile: schedule again first.
+    const runnable = plan.actions.filter((a) => !a.blocked);
+    if (runnable.length === 0) {
+      this.log('transition-idle', { summary: plan.summary });
+      return;
+    }
+    const id = this.nextTransitionId++;
+    const t: Transition = {
+      id,
+      plan,
+      state: new Map(plan.actions.map((a) => [a.id, a.blocked ? 'failed' : 'pending'] as const)),
+      deadline: new Map(),
+      byId: new Map(plan.actions.map((a) => [a.id, a])),
+      aborted: undefined,
+      startedMs: nowMs,
+    };
+    this.transition = t;
+    this.counters.transitions++;
+    this.log('transition-start', { transition: id, actions: runnable.length, summary: plan.summary });
+    this.advance();
+  }
+
+  /** A client request (from the API of this node). */
+  request(reqId: string, req: ClientRequest, nowMs: number, wallMs: number): void {
+    this.setTime(nowMs, wallMs);
+    const refuse = (code: string, message: string): void => {
+      this.out.replies.push({ reqId, ok: false, error: { code, message } });
+    };
+    if (this.phase !== 'joined' || !this.membership) return refuse('not-joined', 'this node has not joined the cluster yet; retry in a moment');
+    if (!this.membership.quorate) return refuse('no-quorum', 'this partition has no quorum: the CIB cannot be changed here (an update would be lost when the partitions merge)');
+    switch (req.kind) {
+      case 'cib-update':
+        this.pendingUpdates.set(reqId, { acks: new Set(), applied: false, version: undefined });
+        this.send({ t: 'update', req: reqId, origin: this.self.id, ...(req.base !== undefined ? { base: req.base } : {}), request: req.request });
+        return;
+      case 'attr': {
+        const node = this.nodeByName(req.node) ?? this.configuredNode(req.node);
+        if (!node) return refuse('no-such-node', `no node named ${req.node}`);
+        const kind = req.lifetime === 'reboot' ? 'transient' : 'permanent';
+        this.pendingUpdates.set(reqId, { acks: new Set(), applied: false, version: undefined });
+        this.send({ t: 'attr', node: node.name, id: String(node.id), name: req.name, ...(req.value !== undefined ? { value: req.value } : {}), kind, req: reqId });
+        return;
+      }
+      case 'cleanup':
+        this.pendingUpdates.set(reqId, { acks: new Set(), applied: false, version: undefined });
+        this.send({ t: 'cleanup', lrmId: req.lrmId, ...(req.node !== undefined ? { node: req.node } : {}), req: reqId });
+        return;
+      default: {
+        const never: never = req;
+        return refuse('bad-request', `unknown request ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** A new unique request id for this node. */
+  newRequestId(): string {
+    return `${this.self.id}:${this.nextReq++}:${this.membershipKey.length}`;
+  }
+
+  /** Ask to leave the cluster gracefully: resources move away first (Pacemaker's shutdown attribute). */
+  requestShutdown(nowMs: number, wallMs: number): void {
+    this.setTime(nowMs, wallMs);
+    this.shuttingDown = true;
+    if (this.phase !== 'joined') {
+      this.out.exit = true;
+      return;
+    }
+    this.send({ t: 'attr', node: this.self.name, id: String(this.self.id), name: 'shutdown', value: String(Math.floor(wallMs / 1000)), kind: 'transient' });
+  }
+
+  tick(nowMs: number, wallMs: number): void {
+    this.setTime(nowMs, wallMs);
+    if (!this.isDc) return;
+    if (this.transition) {
+      for (const [id, deadline] of this.transition.deadline) {
+        if (this.transition.state.get(id) === 'dispatched' && nowMs > deadline) {
+          this.log('action-timeout', { transition: this.transition.id, action: this.transition.byId.get(id)?.key });
+          this.finishAction(id, false, 'no result in time');
+        }
+      }
+    }
+    if (!this.transition && !this.scheduling && nowMs - this.lastScheduleMs >= this.recheckMs()) this.wantSchedule(0);
+    if (this.scheduleWantedAtMs !== undefined && nowMs >= this.scheduleWantedAtMs && !this.transition && !this.scheduling) this.runScheduler();
+  }
+
+  /** When tick() next has work (monotonic ms), so a driver can sleep until then; undefined: nothing due. */
+  nextWakeMs(): number | undefined {
+    if (!this.isDc) return undefined;
+    let at = this.scheduleWantedAtMs ?? (this.transition || this.scheduling ? Infinity : this.lastScheduleMs + this.recheckMs());
+    if (this.transition) for (const d of this.transition.deadline.values()) at = Math.min(at, d + 1);
+    return Number.isFinite(at) ? at : undefined;
+  }
+
+  private recheckMs(): number {
+    const opt = parseDurationMs(crmConfigOption(this.cibRoot, 'cluster-recheck-interval'));
+    return opt !== undefined && opt > 0 ? Math.min(opt, this.timing.recheckMs) : this.timing.recheckMs;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Messages
+
+  private handle(sender: number, m: CrmMessage): void {
+    switch (m.t) {
+      case 'hello':
+        return this.onHello(sender, m);
+      case 'sync':
+        return this.onSync(sender, m);
+      case 'exec':
+        // Run orders of this membership's DC (members[0]), also while the join is in progress: an
+        // order sent just before a view change is delivered in the new view, and its DC waits for it.
+        if (m.action.node === this.self.name && m.dc === this.membership?.members[0]) this.runAction(m.dc, m.tr, m.action);
+        return;
+      case 'ack': {
+        const p = this.pendingUpdates.get(m.req);
+        if (p) {
+          p.acks.add(m.node);
+          this.maybeAnswer(m.req);
+        }
+        return;
+      }
+      case 'shutdown-ok':
+        // Leave only once our "expected down" is ordered (then every member has it: no fencing).
+        if (m.node === this.self.name && this.shuttingDown) this.send({ t: 'node', node: this.self.name, id: String(this.self.id), attrs: { expected: 'down' } });
+        return;
+      default:
+        // Mutations of the CIB: held back until the membership's CIB is synced, then applied in order.
+        if (this.phase === 'syncing') {
+          this.buffered.push({ sender, m });
+          return;
+        }
+        if (this.phase === 'alone') return;
+        this.applyMutation(sender, m);
+    }
+  }
+
+  private onHello(sender: number, m: Extract<CrmMessage, { t: 'hello' }>): void {
+    if (m.m !== this.membershipKey || this.phase !== 'syncing' || !this.membership) return;
+    const records = Array.isArray(m.records) ? m.records.filter((r) => r.node === m.node) : [];
+    this.hellos.set(sender, { version: tupleVersion(m.version), digest: m.digest, wasQuorate: m.wasQuorate, node: m.node, records });
+    if (this.hellos.size < this.membership.members.length || this.syncDecided) return;
+    this.syncDecided = true;
+    const all = [...this.hellos.values()];
+    const first = all[0]!;
+    if (all.every((h) => h.digest === first.digest && compareCibVersions(h.version, first.version) === 0)) {
+      // Every member holds the same CIB: nothing to send.
+      this.completeJoin(undefined);
+      return;
+    }
+    const source = this.chooseSyncSource();
+    this.log('join-sync-source', { source: this.nodeName(source), version: formatVersion(this.hellos.get(source)!.version) });
+    if (source !== this.self.id) return;
+    // The adopted CIB gets a version above every member's, so that no member's version goes
+    // backwards (a minority partition's status changes may have counted past ours).
+    const newest = all.map((h) => h.version).reduce((a, b) => (compareCibVersions(a, b) >= 0 ? a : b));
+    const root = compareCibVersions(newest, this.cibVersion) > 0 ? withVersion(this.cibRoot, { ...newest, numUpdates: newest.numUpdates + 1 }) : this.cibRoot;
+    this.send({ t: 'sync', m: this.membershipKey, xml: writeElement(root) });
+  }
+
+  /**
+   * The member whose CIB everyone adopts: among members whose previous membership was quorate
+   * (if any), the newest version; ties go to the lowest node id. A node restarting alone with an
+   * older CIB is therefore never chosen over a newer one.
+   */
+  private chooseSyncSource(): number {
+    const entries = [...this.hellos.entries()];
+    const quorate = entries.filter(([, h]) => h.wasQuorate);
+    const pool = quorate.length > 0 ? quorate : entries;
+    pool.sort(([ida, a], [idb, b]) => compareCibVersions(b.version, a.version) || ida - idb);
+    return pool[0]![0];
+  }
+
+  private onSync(sender: number, m: Extract<CrmMessage, { t: 'sync' }>): void {
+    if (m.m !== this.membershipKey || this.phase !== 'syncing' || !this.syncDecided) return;
+    let root: XmlElement;
+    try {
+      root = parseXml(m.xml).root;
+    } catch (e) {
+      this.counters.messagesDropped++;
+      this.log('sync-unreadable', { from: this.nodeName(sender), error: String(e) });
+      return;
+    }
+    this.cibRoot = root;
+    this.persist();
+    this.completeJoin(sender);
+  }
+
+  private localRecords(): OpResultRecord[] {
+    const out: OpResultRecord[] = [];
+    for (const ops of this.localHistory.values()) out.push(...ops.values());
+    out.sort((a, b) => a.callId - b.callId);
+    // Starts still running, recorded as pending (Pacemaker's record-pending): a new DC must not
+    // start the resource elsewhere while it may be starting here (found by the simulator).
+    for (const call of this.calls.values()) {
+      if (call.kind !== 'action' || call.reported || call.action.task !== 'start') continue;
+      const a = call.action;
+      const sec = Math.floor(this.wallMs / 1000);
+      out.push({
+        node: this.self.name, nodeId: String(this.self.id), lrmId: a.lrmId ?? a.rsc ?? '', agent: a.agent ?? { class: 'ocf', type: 'unknown' },
+        task: a.task, intervalMs: a.intervalMs, callId: PENDING_CALL_ID, rc: 193, opStatus: -1, targetRc: a.expectedRc, transitionKey: call.transitionKey,
+        lastRcChangeSec: sec, lastRunSec: sec, execMs: 0, queueMs: 0, ...(a.opDigest !== undefined ? { opDigest: a.opDigest } : {}),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The membership's CIB is agreed: every member now applies the same join, deterministically
+   * (it depends only on the hellos and the membership, which all members share): each member's
+   * resource history is replaced by what its executor reported in its hello (as Pacemaker's join
+   * rebuilds the status from every node's executor), members are online and configured, and
+   * nodes that were online and are not members any more are offline (unclean until fenced, when
+   * they were expected to stay). Then the mutations held back during the join are applied.
+   */
+  private completeJoin(syncedFrom: number | undefined): void {
+    if (!this.membership) return;
+    const before = this.cibVersion;
+    let root = this.cibRoot;
+    const members = new Set(this.membership.members);
+    for (const id of this.membership.members) {
+      const h = this.hellos.get(id);
+      if (!h) continue;
+      const nodeId = String(id);
+      root = removeLrm(root, h.node);
+      if (this.configuredNodeIn(root, h.node) === undefined) root = addConfiguredNode(root, nodeId, h.node);
+      root = setNodeState(root, { id: nodeId, uname: h.node }, { in_ccm: 'true', crmd: 'online', join: 'member', expected: 'member' });
+      for (const rec of h.records) root = recordOpResult(root, rec);
+    }
+    for (const ns of nodeStatesOf(root)) {
+      const id = Number(ns.attrs['id']);
+      if (members.has(id)) continue;
+      if (ns.attrs['in_ccm'] === 'false' && ns.attrs['crmd'] === 'offline' && ns.attrs['join'] === 'down') continue;
+      const gone = { id: ns.attrs['id'] ?? String(id), uname: ns.attrs['uname'] ?? String(id) };
+      root = setNodeState(root, gone, { in_ccm: 'false', crmd: 'offline', join: 'down' });
+      // A node that leaves loses its transient attributes (shutdown, fail counts), as in Pacemaker;
+      // kept, a node that shut down gracefully would be asked to shut down again when it returns.
+      for (const name of transientAttrNames(root, gone.uname)) root = setNodeAttribute(root, gone, 'transient', name, undefined);
+    }
+    this.commit(root);
+    this.phase = 'joined';
+    const dc = this.dc;
+    this.log('join-complete', {
+      dc: dc !== undefined ? this.nodeName(dc) : undefined,
+      syncedFrom: syncedFrom !== undefined ? this.nodeName(syncedFrom) : undefined,
+      before: formatVersion(before),
+      version: formatVersion(this.cibVersion),
+    });
+    const held = this.buffered;
+    this.buffered = [];
+    for (const b of held) this.applyMutation(b.sender, b.m);
+    if (this.isDc) {
+      this.log('dc', { dc: this.self.name });
+      this.wantSchedule(0);
+    }
+  }
+
+  private nodeStates(): XmlElement[] {
+    return nodeStatesOf(this.cibRoot);
+  }
+
+  private configuredNode(name: string): ControllerNode | undefined {
+    return this.configuredNodeIn(this.cibRoot, name);
+  }
+
+  private configuredNodeIn(root: XmlElement, name: string): ControllerNode | undefined {
+    const config = firstChild(root, 'configuration');
+    const nodes = config ? firstChild(config, 'nodes') : undefined;
+    for (const n of nodes ? childElements(nodes, 'node') : []) {
+      if (n.attrs['uname'] === name) return { id: Number(n.attrs['id']), name };
+    }
+    return undefined;
+  }
+
+  /** Applies one replicated mutation; every member does the same with the same message. */
+  private applyMutation(sender: number, m: CrmMessage): void {
+    switch (m.t) {
+      case 'update':
+        return this.applyUpdate(m);
+      case 'op':
+        return this.applyOp(m);
+      case 'node': {
+        let root = setNodeState(this.cibRoot, { id: m.id, uname: m.node }, m.attrs);
+        if (m.configure) root = addConfiguredNode(root, m.id, m.node);
+        if (m.attrs['crmd'] === 'offline' && m.attrs['expected'] === 'down') root = clearNodeHistory(root, m.node);
+        this.commit(root);
+        this.changed('node-state', { node: m.node, ...m.attrs });
+        if (m.node === this.self.name && this.shuttingDown && m.attrs['expected'] === 'down') this.out.exit = true;
+        return;
+      }
+      case 'attr': {
+        const root = setNodeAttribute(this.cibRoot, { id: m.id, uname: m.node }, m.kind, m.name, m.value);
+        this.commit(root);
+        this.changed('attribute', { node: m.node, name: m.name, value: m.value, kind: m.kind });
+        if (m.req) this.updateApplied(m.req, true);
+        return;
+      }
+      case 'cleanup': {
+        const targets = m.node !== undefined ? [m.node] : this.nodeStates().map((ns) => ns.attrs['uname'] ?? '');
+        let root = this.cibRoot;
+        for (const n of targets) root = clearResourceHistory(root, n, m.lrmId);
+        this.commit(root);
+        if (m.node === undefined || m.node === this.self.name) this.localHistory.delete(m.lrmId);
+        this.changed('cleanup', { rsc: m.lrmId, node: m.node });
+        if (m.req) this.updateApplied(m.req, true);
+        return;
+      }
+      case 'cancelled': {
+        const root = removeOpEntry(this.cibRoot, m.node, `${m.lrmId}_monitor_${m.intervalMs}`);
+        this.commit(root);
+        return;
+      }
+      case 'fenced':
+        return this.applyFenced(m);
+      default:
+        return;
+    }
+  }
+
+  private applyUpdate(m: Extract<CrmMessage, { t: 'update' }>): void {
+    const mine = m.origin === this.self.id;
+    const reject = (code: string, message: string): void => {
+      this.counters.updatesRejected++;
+      this.log('cib-update-rejected', { req: m.req, code, message });
+      if (mine) {
+        this.pendingUpdates.delete(m.req);
+        this.out.replies.push({ reqId: m.req, ok: false, error: { code, message } });
+      }
+    };
+    if (!this.membership?.quorate) return reject('no-quorum', 'the partition lost quorum before the update was ordered');
+    if (m.base !== undefined && m.base !== formatVersion(this.cibVersion)) {
+      return reject('conflict', `the update was based on CIB ${m.base}, but the CIB is now ${formatVersion(this.cibVersion)}: re-read it and apply the change again`);
+    }
+    let req: CibadminRequest;
+    try {
+      req = toCibadminRequest(m.request);
+    } catch (e) {
+      return reject('bad-xml', e instanceof Error ? e.message : String(e));
+    }
+    const result = cibadmin(this.cibRoot, req, { validate: validateConfiguration });
+    if (!result.ok) return reject(result.error.code, result.error.message);
+    if (result.value.change !== 'none') {
+      this.commit(result.value.cib, true);
+      this.changed('cib-update', { req: m.req, version: formatVersion(this.cibVersion), change: result.value.change });
+    }
+    this.send({ t: 'ack', req: m.req, node: this.self.id });
+    if (mine) this.updateApplied(m.req, false);
+  }
+
+  private updateApplied(req: string, ackSelf: boolean): void {
+    const p = this.pendingUpdates.get(req);
+    if (!p) {
+      // Attribute and cleanup requests of other nodes: acknowledge too.
+      if (ackSelf) this.send({ t: 'ack', req, node: this.self.id });
+      return;
+    }
+    p.applied = true;
+    p.version = formatVersion(this.cibVersion);
+    if (ackSelf) this.send({ t: 'ack', req, node: this.self.id });
+    this.maybeAnswer(req);
+  }
+
+  private acksNeeded(): number {
+    const m = this.membership;
+    if (!m) return 1;
+    return Math.max(1, Math.min(m.quorumVotes, m.members.length));
+  }
+
+  private maybeAnswer(req: string): void {
+    const p = this.pendingUpdates.get(req);
+    if (!p || !p.applied || p.acks.size < this.acksNeeded()) return;
+    this.pendingUpdates.delete(req);
+    this.out.replies.push({ reqId: req, ok: true, result: { version: p.version, acks: p.acks.size } });
+  }
+
+  private applyOp(m: Extract<CrmMessage, { t: 'op' }>): void {
+    const rec = m.rec;
+    let root = recordOpResult(this.cibRoot, rec);
+    const failed = isFailure(rec);
+    if (failed) {
+      const startFatal = crmConfigOption(this.cibRoot, 'start-failure-is-fatal');
+      const fatal = rec.task === 'stop' || (rec.task === 'start' && (startFatal === undefined || isTrueValue(startFatal)));
+      const attr = `${rec.lrmId}#${rec.task}_${rec.intervalMs}`;
+      const current = transientAttr(this.cibRoot, rec.node, `fail-count-${attr}`);
+      const next = fatal ? INFINITY : Math.min(INFINITY, (current === undefined ? 0 : scoreOf(current)) + 1);
+      const nodeId = rec.nodeId;
+      root = setNodeAttribute(root, { id: nodeId, uname: rec.node }, 'transient', `fail-count-${attr}`, next >= INFINITY ? 'INFINITY' : String(next));
+      root = setNodeAttribute(root, { id: nodeId, uname: rec.node }, 'transient', `last-failure-${attr}`, String(rec.lastRunSec));
+    }
+    this.commit(root);
+    this.log('action-result', { node: rec.node, rsc: rec.lrmId, task: rec.task, interval: rec.intervalMs, rc: rec.rc, expected: rec.targetRc, opStatus: rec.opStatus, callId: rec.callId, execMs: rec.execMs, failed, exitReason: rec.exitReason });
+    const t = this.transition;
+    const expected = !failed && rec.rc === rec.targetRc;
+    if (this.isDc && t && m.ref && m.ref.dc === this.self.id && m.ref.tr === t.id) {
+      this.finishAction(m.ref.action, expected, expected ? undefined : `rc ${rec.rc}, expected ${rec.targetRc}`);
+      if (!expected) this.wantSchedule(this.timing.scheduleDebounceMs);
+      return;
+    }
+    // A result no transition waits for (a recurring monitor that changed, a late answer): reschedule.
+    this.wantSchedule(this.timing.scheduleDebounceMs);
+  }
+
+  private applyFenced(m: Extract<CrmMessage, { t: 'fenced' }>): void {
+    this.fenceHistory.push({ target: m.target, action: m.action, ok: m.ok, by: m.by, device: m.device, wallSec: m.wallSec });
+    if (this.fenceHistory.length > 100) this.fenceHistory.shift();
+    this.log(m.ok ? 'fence-ok' : 'fence-failed', { target: m.target, action: m.action, by: m.by, device: m.device, reason: m.reason });
+    if (m.ok) {
+      let root = setNodeState(this.cibRoot, { id: m.targetId, uname: m.target }, { in_ccm: 'false', crmd: 'offline', join: 'down', expected: 'down' });
+      root = clearNodeHistory(root, m.target);
+      this.commit(root);
+      this.changed('fenced', { target: m.target });
+    }
+    const t = this.transition;
+    if (!this.isDc || !t) return;
+    for (const a of t.plan.actions) {
+      if (a.kind === 'fence' && a.node === m.target && t.state.get(a.id) === 'dispatched') this.finishAction(a.id, m.ok, m.ok ? undefined : 'fencing failed');
+    }
+    if (!m.ok) this.wantSchedule(this.timing.fenceRetryMs);
+  }
+
+  private changed(what: string, fields: Record<string, unknown>): void {
+    this.log(what, fields);
+    // Results the transition expects do not reschedule (applyOp decides); everything else does.
+    this.wantSchedule(this.timing.scheduleDebounceMs);
+  }
+
+  /** `versioned`: root already carries its new version (cibadmin bumps it); otherwise bump it here. */
+  private commit(root: XmlElement, versioned = false): void {
+    if (root === this.cibRoot) return;
+    this.cibRoot = versioned ? root : applyChange(this.cibRoot, root);
+    this.persist();
+  }
+
+  private persist(): void {
+    // The driver serializes once per batch (cibXml()), however many mutations the batch applied.
+    this.out.persist = this.cibVersion;
+  }
+
+  /** The current CIB as XML (for persistence, queries and the scheduler). */
+  cibXml(): string {
+    return writeElement(this.cibRoot);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // DC: scheduling and the transition engine
+
+  private wantSchedule(delayMs: number): void {
+    if (!this.isDc) return;
+    const at = this.nowMs + delayMs;
+    if (this.scheduleWantedAtMs === undefined || at < this.scheduleWantedAtMs) this.scheduleWantedAtMs = at;
+    if (this.transition && !this.transition.aborted && delayMs > 0) {
+      // Only unexpected changes abort: applyOp calls wantSchedule for those; expected results do not.
+      this.abortTransition('cluster changed');
+    }
+  }
+
+  private runScheduler(): void {
+    if (!this.membership) return;
+    this.scheduleWantedAtMs = undefined;
+    this.lastScheduleMs = this.nowMs;
+    const token = this.nextToken++;
+    this.scheduling = { token, forMembership: this.membershipKey };
+    const nowSec = Math.floor(this.wallMs / 1000);
+    // execution-date makes the saved input replayable: crm_simulate -x uses it as "now".
+    const input = withAttrs(this.cibRoot, { 'have-quorum': this.membership.quorate ? '1' : '0', 'dc-uuid': String(this.self.id), 'execution-date': String(nowSec) });
+    this.out.schedule.push({ token, cibXml: writeElement(input), nowSec });
+    this.log('schedule', { token, version: formatVersion(this.cibVersion), quorate: this.membership.quorate });
+  }
+
+  private abortTransition(reason: string, m?: Membership): void {
+    const t = this.transition;
+    if (!t) return;
+    if (!t.aborted) {
+      t.aborted = reason;
+      this.counters.transitionsAborted++;
+      this.log('transition-abort', { transition: t.id, reason });
+    }
+    if (m) {
+      // Actions on nodes that left will never answer.
+      for (const a of t.plan.actions) {
+        if (t.state.get(a.id) !== 'dispatched') continue;
+        const node = a.kind === 'fence' ? this.self.name : a.node;
+        const id = node !== undefined ? this.nodeByName(node)?.id : undefined;
+        if (id === undefined || !m.members.includes(id)) t.state.set(a.id, 'failed');
+      }
+      if (!m.members.includes(this.self.id) || m.members[0] !== this.self.id) {
+        // No longer DC: forget the transition (the new DC reschedules from the CIB).
+        this.transition = undefined;
+        return;
+      }
+    }
+    this.maybeFinishTransition();
+  }
+
+  private finishAction(id: number, ok: boolean, why: string | undefined): void {
+    const t = this.transition;
+    if (!t || t.state.get(id) !== 'dispatched') return;
+    t.state.set(id, ok ? 'done' : 'failed');
+    t.deadline.delete(id);
+    const a = t.byId.get(id);
+    if (!ok) {
+      this.counters.actionsFailed++;
+      this.log('action-failed', { transition: t.id, action: a?.key, node: a?.node, why });
+      this.abortTransition(`${a?.key ?? id} failed: ${why ?? ''}`);
+      return;
+    }
+    this.advance();
+  }
+
+  /** Dispatches every action whose inputs are done; completes the transition when nothing is left. */
+  private advance(): void {
+    const t = this.transition;
+    if (!t) return;
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const a of t.plan.actions) {
+        if (t.state.get(a.id) !== 'pending' || t.aborted) continue;
+        if (!a.inputs.every((i) => t.state.get(i) === 'done' || !t.state.has(i))) continue;
+        if (a.inputs.some((i) => t.state.get(i) === 'failed')) continue;
+        progress = this.dispatch(t, a) || progress;
+      }
+    }
+    this.maybeFinishTransition();
+  }
+
+  /** True when the action completed at once (pseudo and cluster actions). */
+  private dispatch(t: Transition, a: PlannedAction): boolean {
+    this.counters.actionsDispatched++;
+    switch (a.kind) {
+      case 'pseudo':
+        t.state.set(a.id, 'done');
+        return true;
+      case 'cluster':
+        t.state.set(a.id, 'done');
+        this.clusterAction(a);
+        return true;
+      case 'fence':
+        t.state.set(a.id, 'dispatched');
+        t.deadline.set(a.id, this.nowMs + this.fenceTimeoutMs(t.plan, a) + this.timing.actionGraceMs);
+        this.startFencing(t, a);
+        return false;
+      case 'rsc': {
+        const node = a.node !== undefined ? this.nodeByName(a.node) : undefined;
+        if (!node || !this.membership?.members.includes(node.id)) {
+          t.state.set(a.id, 'failed');
+          this.log('action-failed', { transition: t.id, action: a.key, node: a.node, why: 'node not in the membership' });
+          this.abortTransition(`${a.key}: node ${a.node ?? '?'} not a member`);
+          return false;
+        }
+        t.state.set(a.id, 'dispatched');
+        t.deadline.set(a.id, this.nowMs + (a.timeoutMs ?? 20_000) + (a.startDelayMs ?? 0) + this.timing.actionGraceMs);
+        this.log('action-dispatch', { transition: t.id, action: a.key, node: a.node });
+        if (a.task === 'cancel') {
+          // A cancel is answered by the node's `cancelled` message; treat it as done once sent.
+          this.send({ t: 'exec', dc: this.self.id, tr: t.id, action: a });
+          t.state.set(a.id, 'done');
+          t.deadline.delete(a.id);
+          return true;
+        }
+        this.send({ t: 'exec', dc: this.self.id, tr: t.id, action: a });
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private clusterAction(a: PlannedAction): void {
+    const node = a.node !== undefined ? (this.nodeByName(a.node) ?? this.configuredNode(a.node)) : undefined;
+    switch (a.task) {
+      case 'do_shutdown':
+        if (a.node !== undefined) this.send({ t: 'shutdown-ok', node: a.node });
+        return;
+      case 'clear_failcount':
+        if (node && a.lrmId !== undefined) {
+          for (const name of transientAttrNames(this.cibRoot, node.name)) {
+            if (name.startsWith(`fail-count-${a.lrmId}#`) || name.startsWith(`last-failure-${a.lrmId}#`)) {
+              this.send({ t: 'attr', node: node.name, id: String(node.id), name, kind: 'transient' });
+            }
+          }
+        }
+        return;
+      case 'lrm_delete':
+        if (a.lrmId !== undefined) this.send({ t: 'cleanup', lrmId: a.lrmId, ...(a.node !== undefined ? { node: a.node } : {}) });
+        return;
+      default:
+        this.log('cluster-action-ignored', { task: a.task, node: a.node });
+    }
+  }
+
+  private maybeFinishTransition(): void {
+    const t = this.transition;
+    if (!t) return;
+    const inFlight = [...t.state.values()].some((s) => s === 'dispatched');
+    if (inFlight) return;
+    const pending = [...t.state.entries()].some(([id, s]) => s === 'pending' && !t.aborted && this.canStillRun(t, id));
+    if (pending) return;
+    this.transition = undefined;
+    const done = [...t.state.values()].filter((s) => s === 'done').length;
+    const failed = [...t.state.values()].filter((s) => s === 'failed').length;
+    this.log('transition-done', { transition: t.id, aborted: t.aborted, done, failed, ms: Math.round(this.nowMs - t.startedMs) });
+    if (t.aborted && this.scheduleWantedAtMs === undefined) this.wantSchedule(this.timing.scheduleDebounceMs);
+  }
+
+  private canStillRun(t: Transition, id: number): boolean {
+    const a = t.byId.get(id);
+    if (!a) return false;
+    return !a.inputs.some((i) => t.state.get(i) === 'failed');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fencing (on the DC)
+
+  private fenceTimeoutMs(plan: TransitionPlan, a: PlannedAction): number {
+    const devices = this.devicesFor(plan, a.node ?? '');
+    return devices[0]?.timeoutMs ?? 60_000;
+  }
+
+  private devicesFor(plan: TransitionPlan, target: string): FenceDevice[] {
+    return plan.fenceDevices
+      .filter((d) => d.hostList === undefined || d.hostList.includes(target))
+      .sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
+  }
+
+  private startFencing(t: Transition, a: PlannedAction): void {
+    const target = a.node ?? '';
+    const attempts = (this.fenceAttempts.get(target) ?? 0) + 1;
+    this.fenceAttempts.set(target, attempts);
+    const devices = this.devicesFor(t.plan, target);
+    const device = devices[(attempts - 1) % Math.max(1, devices.length)];
+    const reason = a.key;
+    if (!device) {
+      this.counters.fencingFailed++;
+      this.log('fence-no-device', { target, why: 'no configured fence device can fence this node' });
+      const targetId = String(this.nodeByName(target)?.id ?? target);
+      this.send({ t: 'fenced', target, targetId, action: a.fenceAction ?? 'reboot', ok: false, by: this.self.name, device: undefined, reason: 'no fence device', wallSec: Math.floor(this.wallMs / 1000) });
+      return;
+    }
+    const delayMs = device.delayBaseMs + this.priorityFencingDelayMs(target);
+    const tag = this.nextTag++;
+    this.calls.set(tag, { kind: 'fence', tr: t.id, action: a, device, reason });
+    this.log('fence-request', { target, action: a.fenceAction ?? 'reboot', device: device.id, delayMs, attempt: attempts });
+    this.out.exec.push({
+      tag,
+      request: {
+        rscId: device.id,
+        agent: { agentClass: device.agent.class as AgentClass, ...(device.agent.provider ? { provider: device.agent.provider } : {}), type: device.agent.type },
+        action: a.fenceAction ?? 'reboot',
+        target,
+        params: device.params,
+        timeoutMs: device.timeoutMs,
+        ...(delayMs > 0 ? { startDelayMs: delayMs } : {}),
+      },
+    });
+  }
+
+  /**
+   * priority-fencing-delay: fencing a node that runs more important resources (by the `priority`
+   * meta attribute) than this one waits, so that in a split of a two-node cluster the node with
+   * the services fences first and wins the race.
+   */
+  private priorityFencingDelayMs(target: string): number {
+    const delay = parseDurationMs(crmConfigOption(this.cibRoot, 'priority-fencing-delay'));
+    if (!delay) return 0;
+    const mine = nodePriority(this.cibRoot, this.self.name);
+    const theirs = nodePriority(this.cibRoot, target);
+    return theirs > mine ? delay : 0;
+  }
+
+  private onFenceResult(call: Extract<LocalCall, { kind: 'fence' }>, r: ActionResult): void {
+    const target = call.action.node ?? '';
+    const ok = r.execStatus === 'done' && r.rc === 0;
+    if (ok) {
+      this.counters.fencingOk++;
+      this.fenceAttempts.delete(target);
+    } else this.counters.fencingFailed++;
+    const targetId = String(this.nodeByName(target)?.id ?? target);
+    this.send({
+      t: 'fenced',
+      target,
+      targetId,
+      action: call.action.fenceAction ?? 'reboot',
+      ok,
+      by: this.self.name,
+      device: call.device.id,
+      reason: ok ? call.reason : (r.exitReason ?? `rc ${r.rc} (${r.execStatus})`),
+      wallSec: Math.floor(this.wallMs / 1000),
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Running actions on this node
+
+  private runAction(dc: number, tr: number, a: PlannedAction): void {
+    const lrmId = a.lrmId ?? a.rsc ?? '';
+    if (a.task === 'cancel') {
+      this.cancelRecurring(lrmId, a.intervalMs);
+      this.send({ t: 'cancelled', node: this.self.name, lrmId, intervalMs: a.intervalMs });
+      return;
+    }
+    if (!a.agent) {
+      this.log('action-unrunnable', { action: a.key, why: 'no agent in the plan' });
+      return;
+    }
+    if (a.task === 'stop' || a.task === 'migrate_to') this.cancelRecurring(lrmId, undefined);
+    const recurring = a.task === 'monitor' && a.intervalMs > 0;
+    if (recurring) this.cancelRecurring(lrmId, a.intervalMs);
+    const tag = this.nextTag++;
+    const transitionKey = `${a.id}:${tr}:${a.expectedRc}:paceline-${dc}`;
+    this.calls.set(tag, { kind: 'action', dc, tr, action: a, reported: false, transitionKey });
+    if (recurring) this.recurring.set(`${lrmId}:${a.intervalMs}`, tag);
+    const meta: Record<string, string> = { ...(a.meta ?? {}) };
+    this.out.exec.push({
+      tag,
+      request: {
+        rscId: lrmId,
+        agent: { agentClass: a.agent.class as AgentClass, ...(a.agent.provider ? { provider: a.agent.provider } : {}), type: a.agent.type },
+        action: a.task,
+        intervalMs: a.intervalMs,
+        recurring,
+        ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
+        ...(a.startDelayMs ? { startDelayMs: a.startDelayMs } : {}),
+        params: a.params ?? {},
+        meta,
+      },
+    });
+  }
+
+  private cancelRecurring(lrmId: string, intervalMs: number | undefined): void {
+    for (const [key, tag] of [...this.recurring]) {
+      const [id, iv] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+      if (id !== lrmId || (intervalMs !== undefined && iv !== intervalMs)) continue;
+      this.recurring.delete(key);
+      this.calls.delete(tag);
+      this.out.cancel.push({ lrmId, intervalMs: iv });
+      this.localHistory.get(lrmId)?.delete(`${lrmId}_monitor_${iv}`);
+    }
+  }
+
+  private recordFor(a: PlannedAction, r: ActionResult, transitionKey: string): OpResultRecord {
+    const lrmId = a.lrmId ?? a.rsc ?? '';
+    const opStatus = { done: 0, cancelled: 1, 'timed-out': 2, error: 4, 'not-installed': 7 }[r.execStatus] ?? 4;
+    const prev = this.localHistory.get(lrmId)?.get(opKeyOf(lrmId, a.task, a.intervalMs));
+    const runSec = Math.floor(r.startedAtWallMs / 1000);
+    const lastRcChangeSec = prev && prev.rc === r.rc && prev.task === a.task ? prev.lastRcChangeSec : runSec;
+    return {
+      node: this.self.name,
+      nodeId: String(this.self.id),
+      lrmId,
+      agent: a.agent ?? { class: 'ocf', type: 'unknown' },
+      task: a.task,
+      intervalMs: a.intervalMs,
+      callId: r.callId,
+      rc: r.rc,
+      opStatus,
+      targetRc: a.expectedRc,
+      transitionKey,
+      lastRcChangeSec,
+      lastRunSec: runSec,
+      execMs: Math.round(r.execMs),
+      queueMs: Math.round(r.queueMs),
+      ...(a.opDigest !== undefined ? { opDigest: a.opDigest } : {}),
+      ...(r.exitReason !== undefined ? { exitReason: r.exitReason } : {}),
+      ...(a.migrateSource !== undefined ? { migrateSource: a.migrateSource } : {}),
+      ...(a.migrateTarget !== undefined ? { migrateTarget: a.migrateTarget } : {}),
+    };
+  }
+
+  /** Keeps this node's history as Pacemaker's executor would report it on a join. */
+  private remember(rec: OpResultRecord): void {
+    let ops = this.localHistory.get(rec.lrmId);
+    if (!ops) {
+      ops = new Map();
+      this.localHistory.set(rec.lrmId, ops);
+    }
+    if (rec.intervalMs > 0) ops.set(opKeyOf(rec.lrmId, rec.task, rec.intervalMs), rec);
+    else {
+      if (rec.task === 'stop' && rec.rc === 0) for (const k of [...ops.keys()]) if (ops.get(k)!.intervalMs > 0) ops.delete(k);
+      if (isFailure(rec)) ops.set(`${rec.lrmId}_last_failure_0`, rec);
+      ops.set(`${rec.lrmId}_last_0`, rec);
+    }
+  }
+}
+
+function opKeyOf(lrmId: string, task: string, intervalMs: number): string {
+  return intervalMs > 0 ? `${lrmId}_${task}_${intervalMs}` : `${lrmId}_last_0`;
+}
+
+/** Whether a result counts as a failure (fail count, last-failure): Pacemaker's rules, simplified. */
+export function isFailure(rec: OpResultRecord): boolean {
+  if (rec.opStatus === 1) return false; // cancelled
+  if (rec.rc === rec.targetRc && rec.opStatus === 0) return false;
+  const probe = rec.task === 'monitor' && rec.intervalMs === 0;
+  if (probe && rec.opStatus === 0 && (rec.rc === 0 || rec.rc === 7 || rec.rc === 8)) return false;
+  if (rec.task === 'stop' && rec.rc === 7 && rec.opStatus === 0) return false;
+  return true;
+}
+
+function scoreOf(v: string): number {
+  if (/^\+?INFINITY$/i.test(v.trim())) return INFINITY;
+  const n = Number.parseInt(v, 10);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function nodeStateOf(cib: XmlElement, uname: string): XmlElement | undefined {
+  const status = firstChild(cib, 'status');
+  return status ? childElements(status, 'node_state').find((n) => n.attrs['uname'] === uname) : undefined;
+}
+
+function transientNvpairs(cib: XmlElement, uname: string): XmlElement[] {
+  const ns = nodeStateOf(cib, uname);
+  const ta = ns ? firstChild(ns, 'transient_attributes') : undefined;
+  const out: XmlElement[] = [];
+  for (const set of ta ? childElements(ta, 'instance_attributes') : []) out.push(...childElements(set, 'nvpair'));
+  return out;
+}
+
+function transientAttr(cib: XmlElement, uname: string, name: string): string | undefined {
+  return transientNvpairs(cib, uname).find((nv) => nv.attrs['name'] === name)?.attrs['value'];
+}
+
+function transientAttrNames(cib: XmlElement, uname: string): string[] {
+  return transientNvpairs(cib, uname).map((nv) => nv.attrs['name'] ?? '');
+}
+
+/** Sum of the `priority` meta attribute of resources active on a node (for priority-fencing-delay). */
+function nodePriority(cib: XmlElement, uname: string): number {
+  const ns = nodeStateOf(cib, uname);
+  const lrm = ns ? firstChild(ns, 'lrm') : undefined;
+  const resources = lrm ? firstChild(lrm, 'lrm_resources') : undefined;
+  const active = new Set<string>();
+  for (const r of resources ? childElements(resources, 'lrm_resource') : []) {
+    const last = childElements(r, 'lrm_rsc_op').find((op) => op.attrs['id'] === `${r.attrs['id']}_last_0`);
+    if (last && (last.attrs['operation'] === 'start' || last.attrs['operation'] === 'promote' || (last.attrs['operation'] === 'monitor' && last.attrs['rc-code'] === '0'))) active.add(r.attrs['id'] ?? '');
+  }
+  let sum = 0;
+  const config = firstChild(cib, 'configuration');
+  const rscs = config ? firstChild(config, 'resources') : undefined;
+  const visit = (el: XmlElement, inherited: number): void => {
+    let prio = inherited;
+    const meta = firstChild(el, 'meta_attributes');
+    for (const nv of meta ? childElements(meta, 'nvpair') : []) if (nv.attrs['name'] === 'priority') prio = scoreOf(nv.attrs['value'] ?? '0');
+    if (el.name === 'primitive' && active.has(el.attrs['id'] ?? '')) sum += prio;
+    for (const c of el.children) if (c.kind === 'element' && c.name !== 'meta_attributes') visit(c, prio);
+  };
+  if (rscs) for (const c of childElements(rscs)) visit(c, 0);
+  return sum;
+}
+
+function addConfiguredNode(root: XmlElement, id: string, uname: string): XmlElement {
+  const result = cibadmin(root, { op: 'create', scope: 'nodes', xml: parseXml(`<node id="${escapeAttr(id)}" uname="${escapeAttr(uname)}"/>`).root });
+  return result.ok ? result.value.cib : root;
+}
+
+/** Removes a node's resource history but keeps its transient attributes (fail counts survive a re-join). */
+function nodeStatesOf(root: XmlElement): XmlElement[] {
+  const status = firstChild(root, 'status');
+  return status ? childElements(status, 'node_state') : [];
+}
+
+/** FNV-1a (32 bits) of the CIB text: members holding the same version and digest skip the sync. */
+export function cibDigest(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0') + ':' + text.length.toString(16);
+}
+
+function removeLrm(root: XmlElement, node: string): XmlElement {
+  const result = cibadmin(root, { op: 'delete', xpath: `//node_state[@uname='${node}']/lrm`, multiple: true });
+  return result.ok ? result.value.cib : root;
+}
+
+function removeOpEntry(root: XmlElement, node: string, opId: string): XmlElement {
+  const xpath = `//node_state[@uname='${node}']//lrm_rsc_op[@id='${opId}']`;
+  const result = cibadmin(root, { op: 'delete', xpath, multiple: true });
+  return result.ok ? result.value.cib : root;
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+function toCibadminRequest(w: WireCibRequest): CibadminRequest {
+  const xml = w.xml !== undefined ? parseXml(w.xml).root : undefined;
+  const need = (): XmlElement => {
+    if (!xml) throw new Error(`${w.op} needs XML`);
+    return xml;
+  };
+  const scope = w.scope !== undefined ? { scope: w.scope } : {};
+  const xpath = w.xpath !== undefined ? { xpath: w.xpath } : {};
+  switch (w.op) {
+    case 'create':
+      return { op: 'create', ...scope, ...xpath, xml: need(), ...(w.allowCreate ? { allowCreate: true } : {}) };
+    case 'modify':
+      return { op: 'modify', ...scope, ...xpath, xml: need(), ...(w.allowCreate ? { allowCreate: true } : {}), ...(w.multiple ? { multiple: true } : {}) };
+    case 'replace':
+      return { op: 'replace', ...scope, ...xpath, xml: need(), ...(w.multiple ? { multiple: true } : {}) };
+    case 'delete':
+      return { op: 'delete', ...scope, ...xpath, ...(xml ? { xml } : {}), ...(w.multiple ? { multiple: true } : {}) };
+    case 'erase':
+      return { op: 'erase', force: true };
+    case 'bump':
+      return { op: 'bump' };
+    case 'patch':
+      return { op: 'patch', xml: need() };
+    default:
+      throw new Error(`unknown CIB operation ${String((w as { op: unknown }).op)}`);
+  }
+}
+
+/** Refuses a changed CIB whose configuration has errors (the schema check of the CIB manager). */
+function validateConfiguration(cib: XmlElement): string | undefined {
+  const errors = validateCib(cib).filter((d) => d.severity === 'error');
+  return errors.length > 0 ? errors.map((d) => d.message).join('; ') : undefined;
+}

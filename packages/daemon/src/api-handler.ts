@@ -1,0 +1,189 @@
+/**
+ * The API methods of a running node (protocol: @paceline/controller api/protocol.ts). Reads are
+ * answered from this node's replica of the CIB; changes go through the controller, which orders
+ * them in the cluster and answers once a quorum has them (see core.ts).
+ */
+import { cibadmin, formatVersion, parseXml, writeElement, firstChild, childElements, type XmlElement } from '@paceline/cib';
+import { ApiError, type CibUpdateParams, type WireCibRequest } from '@paceline/controller';
+import type { RunningNode } from './node.js';
+
+type Params = Record<string, unknown> | undefined;
+
+function str(p: Params, name: string, required = false): string | undefined {
+  const v = p?.[name];
+  if (v === undefined) {
+    if (required) throw new ApiError('bad-params', `missing ${name}`);
+    return undefined;
+  }
+  if (typeof v !== 'string' || v === '') throw new ApiError('bad-params', `${name} must be a non-empty string`);
+  return v;
+}
+
+/** Turns controller refusals (Error with code) into API errors with the protocol's codes. */
+async function viaController(p: Promise<unknown>): Promise<unknown> {
+  try {
+    return await p;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const message = e instanceof Error ? e.message : String(e);
+    switch (code) {
+      case 'conflict':
+      case 'no-quorum':
+        throw new ApiError(code, message);
+      case 'not-joined':
+        throw new ApiError('unavailable', message);
+      case 'no-such-node':
+        throw new ApiError('not-found', message);
+      default:
+        throw new ApiError(code === undefined ? 'internal' : 'bad-params', message);
+    }
+  }
+}
+
+/** ISO 8601 duration (PT10M, P1D) or crm_resource's "10m"-style lifetime to seconds. */
+export function lifetimeSeconds(text: string): number {
+  const simple = /^(\d+)\s*(s|m|min|h|d)?$/i.exec(text.trim());
+  if (simple) {
+    const n = Number(simple[1]);
+    const unit = (simple[2] ?? 's').toLowerCase();
+    return n * (unit === 's' ? 1 : unit === 'm' || unit === 'min' ? 60 : unit === 'h' ? 3600 : 86400);
+  }
+  const iso = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i.exec(text.trim());
+  if (iso && text.trim().length > 1) return Number(iso[1] ?? 0) * 86400 + Number(iso[2] ?? 0) * 3600 + Number(iso[3] ?? 0) * 60 + Number(iso[4] ?? 0);
+  throw new ApiError('bad-params', `lifetime ${JSON.stringify(text)}: expected an ISO 8601 duration like PT10M or a number with s/m/h/d`);
+}
+
+function isoUtc(epochSec: number): string {
+  return new Date(epochSec * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+/** crm_resource's cli-prefer / cli-ban constraint, with an end date when a lifetime is given. */
+export function cliConstraint(kind: 'prefer' | 'ban', rsc: string, node: string, endSec: number | undefined): string {
+  const id = kind === 'prefer' ? `cli-prefer-${rsc}` : `cli-ban-${rsc}-on-${node}`;
+  const score = kind === 'prefer' ? 'INFINITY' : '-INFINITY';
+  if (endSec === undefined) return `<rsc_location id="${escapeAttr(id)}" rsc="${escapeAttr(rsc)}" role="Started" node="${escapeAttr(node)}" score="${score}"/>`;
+  const rule = `${id}-rule`;
+  return (
+    `<rsc_location id="${escapeAttr(id)}" rsc="${escapeAttr(rsc)}" role="Started">` +
+    `<rule id="${escapeAttr(rule)}" score="${score}" boolean-op="and">` +
+    `<expression id="${escapeAttr(`${rule}-expr`)}" attribute="#uname" operation="eq" value="${escapeAttr(node)}" type="string"/>` +
+    `<date_expression id="${escapeAttr(`${rule}-lifetime`)}" operation="lt" end="${isoUtc(endSec)}"/>` +
+    `</rule></rsc_location>`
+  );
+}
+
+function constraintsOf(cib: XmlElement): XmlElement {
+  const config = firstChild(cib, 'configuration');
+  return (config ? firstChild(config, 'constraints') : undefined) ?? parseXml('<constraints/>').root;
+}
+
+/** Where a resource is active (from the status), for move/ban without a node. */
+function activeNodes(node: RunningNode, rsc: string): string[] {
+  return node.status().resources.filter((r) => r.id === rsc || r.id.startsWith(`${rsc}:`)).flatMap((r) => r.nodes);
+}
+
+export function makeApiHandler(node: RunningNode) {
+  /** Replaces the constraints section with `edit(current)`, based on the version read (retried on conflict). */
+  const editConstraints = async (edit: (children: XmlElement[]) => XmlElement[]): Promise<unknown> => {
+    for (let attempt = 0; ; attempt++) {
+      const cib = node.core.cib;
+      const base = formatVersion(node.core.cibVersion);
+      const before = constraintsOf(cib);
+      const kids = childElements(before);
+      const next = edit(kids);
+      const xml = `<constraints>${next.map((c) => writeElement(c)).join('')}</constraints>`;
+      try {
+        return await viaController(node.request({ kind: 'cib-update', base, request: { op: 'replace', scope: 'constraints', xml } }));
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.code !== 'conflict' || attempt >= 3) throw e;
+      }
+    }
+  };
+
+  return async (method: string, raw: unknown): Promise<unknown> => {
+    const p = raw as Params;
+    switch (method) {
+      case 'hello':
+        return { protocol: 1, node: node.status().node, clusterName: node.status().clusterName };
+      case 'status':
+        return node.status();
+      case 'cib.query': {
+        const scope = str(p, 'scope');
+        const xpath = str(p, 'xpath');
+        const r = cibadmin(node.core.cib, { op: 'query', ...(scope ? { scope } : {}), ...(xpath ? { xpath } : {}) });
+        if (!r.ok) throw new ApiError('not-found', r.error.message);
+        const out = r.value.output ?? node.core.cib;
+        return { xml: writeElement(out), version: formatVersion(node.core.cibVersion) };
+      }
+      case 'cib.update': {
+        const u = p as unknown as CibUpdateParams;
+        const request: WireCibRequest = {
+          op: u.op,
+          ...(u.scope !== undefined ? { scope: u.scope } : {}),
+          ...(u.xpath !== undefined ? { xpath: u.xpath } : {}),
+          ...(u.xml !== undefined ? { xml: u.xml } : {}),
+        };
+        if (u.xml !== undefined) {
+          try {
+            parseXml(u.xml);
+          } catch (e) {
+            throw new ApiError('bad-params', `xml: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }
+        return viaController(node.request({ kind: 'cib-update', ...(u.baseVersion !== undefined ? { base: u.baseVersion } : {}), request }));
+      }
+      case 'resource.cleanup': {
+        const rsc = str(p, 'rsc');
+        const target = str(p, 'node');
+        const ids = rsc !== undefined ? [rsc] : [...new Set(node.status().resources.map((r) => r.id.replace(/:\d+$/, '')))];
+        for (const id of ids) await viaController(node.request({ kind: 'cleanup', lrmId: id, ...(target !== undefined ? { node: target } : {}) }));
+        return { cleaned: ids };
+      }
+      case 'resource.move':
+      case 'resource.ban': {
+        const rsc = str(p, 'rsc', true)!;
+        const lifetime = str(p, 'lifetime');
+        const endSec = lifetime !== undefined ? Math.floor(Date.now() / 1000) + lifetimeSeconds(lifetime) : undefined;
+        let target = str(p, 'node');
+        const kind = method === 'resource.move' ? 'prefer' : 'ban';
+        if (target === undefined) {
+          const active = activeNodes(node, rsc);
+          if (active.length !== 1) throw new ApiError('bad-params', `${rsc} is active on ${active.length} nodes: name the node`);
+          if (kind === 'prefer') throw new ApiError('bad-params', 'move needs a node (use ban to move a resource away from where it runs)');
+          target = active[0]!;
+        }
+        const el = parseXml(cliConstraint(kind, rsc, target, endSec)).root;
+        return editConstraints((kids) => [...kids.filter((c) => c.attrs['id'] !== el.attrs['id']), el]);
+      }
+      case 'resource.clear': {
+        const rsc = str(p, 'rsc', true)!;
+        return editConstraints((kids) => kids.filter((c) => !(c.attrs['id'] === `cli-prefer-${rsc}` || (c.attrs['id'] ?? '').startsWith(`cli-ban-${rsc}-on-`))));
+      }
+      case 'node.standby': {
+        const target = str(p, 'node', true)!;
+        const on = p?.['on'];
+        if (typeof on !== 'boolean') throw new ApiError('bad-params', 'on must be true or false');
+        return viaController(node.request({ kind: 'attr', node: target, name: 'standby', value: on ? 'on' : 'off', lifetime: 'forever' }));
+      }
+      case 'node.attribute': {
+        const target = str(p, 'node', true)!;
+        const name = str(p, 'name', true)!;
+        const value = p?.['value'];
+        if (value !== undefined && typeof value !== 'string') throw new ApiError('bad-params', 'value must be a string');
+        const lifetime = p?.['lifetime'] === 'reboot' ? 'reboot' : 'forever';
+        return viaController(node.request({ kind: 'attr', node: target, name, ...(value !== undefined ? { value } : {}), lifetime }));
+      }
+      case 'events.tail': {
+        const after = typeof p?.['after'] === 'number' ? (p['after'] as number) : 0;
+        const limit = typeof p?.['limit'] === 'number' ? (p['limit'] as number) : 100;
+        return node.store.events(after, limit);
+      }
+      default:
+        throw new ApiError('unknown-method', `unknown method ${method}`);
+    }
+  };
+}

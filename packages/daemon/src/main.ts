@@ -1,0 +1,54 @@
+/**
+ * `paceline node start --config FILE`: runs one node in the foreground until SIGTERM/SIGINT
+ * (graceful: resources move away first) or a fatal error. Exit codes: 0 stopped, 1 failed,
+ * 78 configuration error (EX_CONFIG, as Pacemaker uses for bad configuration).
+ */
+import { loadNodeConfig, formatDiagnostics } from './config.js';
+import { Logger } from './log.js';
+import { startNode } from './node.js';
+import { ApiServer } from './api-server.js';
+import { makeApiHandler } from './api-handler.js';
+
+export const EXIT_CONFIG = 78;
+
+export async function runNodeCommand(configPath: string, opts: { stderr?: (s: string) => void } = {}): Promise<number> {
+  const say = opts.stderr ?? ((s: string) => process.stderr.write(s));
+  const { config, diagnostics } = loadNodeConfig(configPath);
+  if (diagnostics.length > 0) say(formatDiagnostics(diagnostics) + '\n');
+  if (!config) return EXIT_CONFIG;
+  const log = new Logger({ level: config.log.level, target: config.log.target, node: config.node.name });
+  let node;
+  try {
+    node = await startNode(config, log);
+  } catch (e) {
+    log.error('node-start-failed', { error: e instanceof Error ? e.message : String(e) });
+    return 1;
+  }
+  const api = await ApiServer.start({
+    socketPath: config.api.socket,
+    group: config.api.group,
+    ...(config.api.tcp ? { tcp: config.api.tcp } : {}),
+    handler: makeApiHandler(node),
+    log,
+  });
+  node.onEvent((e) => {
+    api.publish('cluster', e);
+    if (e.event === 'cib-update' || e.event === 'join-synced') api.publish('cib', { version: node.status().cibVersion, event: e.event });
+  });
+  log.onLine((line) => api.publish('log', line));
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log.warn('stop-forced', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    log.info('stop-requested', { signal });
+    void node.stop();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await node.stopped;
+  await api.close();
+  return 0;
+}

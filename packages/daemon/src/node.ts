@@ -1,0 +1,303 @@
+/**
+ * One node, composed: the messaging layer (its own worker thread), the executor, the store, the
+ * scheduler (a worker thread of its own) and the controller core, wired so that the core's
+ * effects happen in the order its contract asks: persist the CIB, then send, then run.
+ *
+ *   const node = await startNode(config, logger);   // resolves once sockets are bound
+ *   await node.stop();                               // graceful: resources move away first
+ */
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { formatVersion, parseXml, readCib, type XmlElement } from '@paceline/cib';
+import { ControllerCore, encodeCrm, type ClientRequest, type ClientReply, type ControllerOutput } from '@paceline/controller';
+import { createExecutor, defaultAgentPaths, type AgentPaths, type Executor } from '@paceline/executor';
+import { ClusterNode, readAuthKey, describeKeyError, viewKey, type ViewInfo } from '@paceline/messaging';
+import { unpackCluster, type TransitionPlan } from '@paceline/scheduler';
+import { Store } from '@paceline/store';
+import type { NodeConfig } from './config.js';
+import type { Logger } from './log.js';
+
+export const CRMD_GROUP = 'crmd';
+
+export interface NodeStatus {
+  readonly clusterName: string;
+  readonly node: string;
+  readonly dc: string | undefined;
+  readonly quorate: boolean;
+  readonly viewId: string;
+  readonly nodes: { name: string; id: number; online: boolean; standby: boolean; maintenance: boolean; unclean: boolean }[];
+  readonly resources: { id: string; agent: string; role: string; nodes: string[]; failed: boolean; managed: boolean }[];
+  readonly transition: { state: 'idle' | 'running' | 'scheduling'; id: number };
+  readonly cibVersion: string;
+  readonly settled: boolean;
+}
+
+export interface RunningNode {
+  readonly core: ControllerCore;
+  readonly store: Store;
+  status(): NodeStatus;
+  /** A client request through the controller (CIB updates, attributes, cleanup). */
+  request(req: ClientRequest): Promise<unknown>;
+  /** Subscribe to controller journal events (for the API's `cluster` topic). */
+  onEvent(listener: (e: { event: string; [k: string]: unknown }) => void): () => void;
+  /** Graceful: asks the DC to move resources away, waits (up to timeoutMs), then leaves. */
+  stop(opts?: { timeoutMs?: number }): Promise<void>;
+  /** Resolves when the node stops for any reason (fatal error included). */
+  readonly stopped: Promise<void>;
+}
+
+function agentPaths(cfg: NodeConfig): AgentPaths {
+  const d = defaultAgentPaths();
+  return {
+    ocfResourceDirs: cfg.agents.ocfRoot ? [join(cfg.agents.ocfRoot, 'resource.d'), ...d.ocfResourceDirs] : d.ocfResourceDirs,
+    lsbDirs: cfg.agents.lsbDir ? [cfg.agents.lsbDir, ...d.lsbDirs] : d.lsbDirs,
+    stonithDirs: cfg.agents.stonithDir ? [cfg.agents.stonithDir, ...d.stonithDirs] : d.stonithDirs,
+  };
+}
+
+/** The scheduler worker: CIB XML + time in, TransitionPlan out. */
+class SchedulerWorker {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, (r: TransitionPlan | { error: string }) => void>();
+
+  constructor() {
+    this.worker = new Worker(new URL('./scheduler-worker.js', import.meta.url));
+    this.worker.on('message', (m: { token: number; plan?: TransitionPlan; error?: string }) => {
+      const done = this.waiting.get(m.token);
+      this.waiting.delete(m.token);
+      done?.(m.plan ?? { error: m.error ?? 'unknown scheduler error' });
+    });
+    this.worker.unref();
+  }
+
+  plan(token: number, cibXml: string, nowSec: number): Promise<TransitionPlan | { error: string }> {
+    return new Promise((resolve) => {
+      this.waiting.set(token, resolve);
+      this.worker.postMessage({ token, cibXml, nowSec });
+    });
+  }
+
+  stop(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNode> {
+  mkdirSync(cfg.dataDir, { recursive: true });
+  const store = new Store(join(cfg.dataDir, 'paceline.db'));
+  let cibXml = store.currentCib()?.xml;
+  if (cibXml === undefined && cfg.initialCib !== undefined) {
+    cibXml = readFileSync(cfg.initialCib, 'utf8');
+    log.info('cib-initial', { path: cfg.initialCib });
+  }
+  const key = readAuthKey(cfg.messaging.authkeyPath);
+  if (!key.ok) throw new Error(describeKeyError(key.error));
+
+  const nodes = cfg.nodes.map((n) => ({ id: n.id, name: n.name }));
+  const core = new ControllerCore({ self: cfg.node, nodes, cibXml });
+  log.info('node-start', { node: cfg.node.name, id: cfg.node.id, cib: formatVersion(core.cibVersion), dataDir: cfg.dataDir });
+
+  const executor: Executor = createExecutor({ paths: agentPaths(cfg) });
+  const scheduler = new SchedulerWorker();
+  const messaging = await ClusterNode.start({ config: cfg.messaging, authKey: key.value });
+  const listeners = new Set<(e: { event: string; [k: string]: unknown }) => void>();
+  const replies = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let stopping = false;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  const now = (): number => performance.now();
+
+  let view: ViewInfo | undefined;
+  let crmdMembers: number[] = [];
+  let wakeTimer: NodeJS.Timeout | undefined;
+  let exitRequested = false;
+
+  const pump = (): void => {
+    for (let i = 0; i < 100; i++) {
+      const out: ControllerOutput = core.ready();
+      if (!apply(out)) break;
+    }
+    scheduleWake();
+  };
+
+  const apply = (out: ControllerOutput): boolean => store.batch(() => applyOutput(out));
+
+  const applyOutput = (out: ControllerOutput): boolean => {
+    let any = false;
+    if (out.persist) {
+      any = true;
+      store.saveCib(core.cibXml(), out.persist, Date.now());
+    }
+    for (const e of out.journal) {
+      any = true;
+      // The logger owns `node` (this node's name): an event's own node field is logged as `host`.
+      const { event, node: host, ...rest } = e;
+      const fields = host !== undefined ? { host, ...rest } : rest;
+      log.info(event, fields);
+      store.journal(event, fields, Date.now());
+      for (const l of listeners) l(e);
+    }
+    for (const m of out.send) {
+      any = true;
+      void messaging.send(CRMD_GROUP, encodeCrm(m)).then((r) => {
+        if (!r.ok) log.warn('send-failed', { type: m.t, code: r.code });
+      });
+    }
+    for (const c of out.cancel) {
+      any = true;
+      executor.cancelMatching({ rscId: c.lrmId, ...(c.intervalMs !== undefined ? { intervalMs: c.intervalMs } : {}) });
+    }
+    for (const x of out.exec) {
+      any = true;
+      const r = executor.execute(x.request, (result) => {
+        core.onExecResult(x.tag, result, now(), Date.now());
+        pump();
+      });
+      if (!r.ok) log.error('exec-refused', { rsc: x.request.rscId, action: x.request.action, code: r.error.code, message: r.error.message });
+    }
+    for (const s of out.schedule) {
+      any = true;
+      store.savePeInput(s.cibXml, s.nowSec, Date.now());
+      const started = now();
+      void scheduler.plan(s.token, s.cibXml, s.nowSec).then((plan) => {
+        log.info('schedule-done', { token: s.token, ms: Math.round(now() - started), actions: 'error' in plan ? undefined : plan.actions.length, error: 'error' in plan ? plan.error : undefined });
+        core.onPlan(s.token, plan, now(), Date.now());
+        pump();
+      });
+    }
+    for (const r of out.replies) {
+      any = true;
+      answer(r);
+    }
+    if (out.exit && !exitRequested) {
+      exitRequested = true;
+      void shutdown();
+    }
+    return any;
+  };
+
+  const answer = (r: ClientReply): void => {
+    const w = replies.get(r.reqId);
+    if (!w) return;
+    replies.delete(r.reqId);
+    if (r.ok) w.resolve(r.result);
+    else {
+      const err = new Error(r.error?.message ?? 'request failed') as Error & { code?: string };
+      err.code = r.error?.code;
+      w.reject(err);
+    }
+  };
+
+  const scheduleWake = (): void => {
+    if (wakeTimer) clearTimeout(wakeTimer);
+    wakeTimer = undefined;
+    const at = core.nextWakeMs();
+    if (at === undefined) return;
+    wakeTimer = setTimeout(() => {
+      wakeTimer = undefined;
+      core.tick(now(), Date.now());
+      pump();
+    }, Math.max(0, Math.ceil(at - now())));
+  };
+
+  const membershipChanged = (): void => {
+    if (!view) return;
+    core.onMembership({ viewKey: viewKey(view.id), members: crmdMembers, quorate: view.quorum.quorate, quorumVotes: view.quorum.quorumVotes }, now(), Date.now());
+    pump();
+  };
+
+  messaging.on('view', (e) => {
+    view = e.view;
+    crmdMembers = [...(e.view.groups.find((g) => g.group === CRMD_GROUP)?.members ?? [])];
+    log.info('view', { view: viewKey(e.view.id), members: e.view.members.map((m) => m.nodeId), quorate: e.view.quorum.quorate, joined: e.view.joined.map((m) => m.nodeId), left: e.view.left.map((m) => m.nodeId) });
+    membershipChanged();
+  });
+  messaging.on('group', (e) => {
+    if (e.group !== CRMD_GROUP) return;
+    crmdMembers = [...e.members];
+    membershipChanged();
+  });
+  messaging.on('message', (e) => {
+    if (e.group !== CRMD_GROUP) return;
+    core.onMessage(e.sender, e.data, now(), Date.now());
+    pump();
+  });
+  messaging.on('peer-lost', (e) => log.warn('peer-lost', { nodeId: e.nodeId, silentMs: Math.round(e.silentMs) }));
+  messaging.on('late-heartbeat', (e) => log.warn('late-heartbeat', { nodeId: e.nodeId, silentMs: Math.round(e.silentMs) }));
+  messaging.on('fatal', (err) => {
+    log.error('messaging-fatal', { error: err.message });
+    void shutdown(1);
+  });
+
+  const shutdown = async (code = 0): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    if (wakeTimer) clearTimeout(wakeTimer);
+    log.info('node-stop', { code });
+    try {
+      await messaging.stop();
+    } catch {
+      // Already gone.
+    }
+    await scheduler.stop();
+    store.close();
+    for (const [, w] of replies) w.reject(new Error('the node is stopping'));
+    replies.clear();
+    resolveStopped();
+  };
+
+  const joined = await messaging.joinGroup(CRMD_GROUP);
+  if (!joined.ok) throw new Error(`could not join the ${CRMD_GROUP} group: ${joined.code}`);
+
+  const status = (): NodeStatus => {
+    const cib = readCib(core.cib as XmlElement);
+    const state = unpackCluster(cib, { nowSec: Math.floor(Date.now() / 1000) });
+    const dc = core.dc;
+    const t = core.transitionState;
+    return {
+      clusterName: cfg.clusterName,
+      node: cfg.node.name,
+      dc: dc !== undefined ? core.nodeName(dc) : undefined,
+      quorate: core.currentMembership?.quorate ?? false,
+      viewId: view ? viewKey(view.id) : '',
+      nodes: state.nodes.map((n) => ({ name: n.name, id: Number(n.id), online: n.online, standby: n.standby, maintenance: n.maintenance, unclean: n.unclean })),
+      resources: state.resources
+        .filter((r) => r.variant === 'primitive')
+          .map((r) => ({ id: r.id, agent: r.agent ?? '', role: r.role, nodes: [...r.runningOn], failed: r.failed, managed: r.managed })),
+      transition: t,
+      cibVersion: formatVersion(core.cibVersion),
+      settled: dc !== undefined && t.state === 'idle',
+    };
+  };
+
+  return {
+    core,
+    store,
+    status,
+    request(req: ClientRequest): Promise<unknown> {
+      const reqId = core.newRequestId();
+      return new Promise((resolve, reject) => {
+        replies.set(reqId, { resolve, reject });
+        core.request(reqId, req, now(), Date.now());
+        pump();
+      });
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async stop(opts = {}) {
+      core.requestShutdown(now(), Date.now());
+      pump();
+      const timeout = new Promise<void>((r) => setTimeout(r, opts.timeoutMs ?? 60_000).unref());
+      await Promise.race([stopped.then(() => undefined), timeout]);
+      await shutdown();
+    },
+    stopped,
+  };
+}
+
+/** parseXml, re-exported for the API's query path. */
+export { parseXml };

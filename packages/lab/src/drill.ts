@@ -1,0 +1,141 @@
+/**
+ * The floating-IP failover drill of the controller issue: a lab CIB (IPaddr + a Dummy colocated
+ * with it, fencing through fence_lab), and one run of "power off the node holding the address,
+ * measure until a client sees it answer from another node".
+ */
+import { faults } from './faults.js';
+import { alive, labStatus, nodeByMac, nodePid, sleep, type LabState } from './lab.js';
+import { waitSettled } from './settle.js';
+import { analyze, transitions, watchIp, type Sample } from './watch.js';
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+/**
+ * The drill's CIB: `vip` (ocf:paceline:IPaddr on eth0, monitor every 2 s), `dummy` colocated with
+ * it, stickiness 100, and with `stonith` a fence_lab device for every node (stonith-enabled).
+ */
+export function floatingIpCib(opts: { vip: string; labDir: string; nodes: readonly string[]; stonith: boolean }): string {
+  const fence = opts.stonith
+    ? `      <primitive id="fence-lab" class="stonith" type="fence_lab">
+        <instance_attributes id="fence-lab-ia">
+          <nvpair id="fence-lab-dir" name="lab_dir" value="${esc(opts.labDir)}"/>
+          <nvpair id="fence-lab-hosts" name="pcmk_host_list" value="${esc(opts.nodes.join(' '))}"/>
+        </instance_attributes>
+        <operations><op id="fence-lab-monitor" name="monitor" interval="60s"/></operations>
+      </primitive>
+`
+    : '';
+  return `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="${opts.stonith}"/>
+        <nvpair id="opt-no-quorum-policy" name="no-quorum-policy" value="stop"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources>
+      <primitive id="vip" class="ocf" provider="paceline" type="IPaddr">
+        <instance_attributes id="vip-ia">
+          <nvpair id="vip-ip" name="ip" value="${esc(opts.vip)}"/>
+          <nvpair id="vip-cidr" name="cidr_netmask" value="24"/>
+          <nvpair id="vip-nic" name="nic" value="eth0"/>
+        </instance_attributes>
+        <operations><op id="vip-monitor" name="monitor" interval="2s" timeout="20s"/></operations>
+      </primitive>
+      <primitive id="dummy" class="ocf" provider="paceline" type="Dummy">
+        <operations><op id="dummy-monitor" name="monitor" interval="5s" timeout="20s"/></operations>
+      </primitive>
+${fence}    </resources>
+    <constraints>
+      <rsc_colocation id="dummy-with-vip" rsc="dummy" with-rsc="vip" score="INFINITY"/>
+    </constraints>
+    <rsc_defaults>
+      <meta_attributes id="rsc-options">
+        <nvpair id="rsc-options-stickiness" name="resource-stickiness" value="100"/>
+      </meta_attributes>
+    </rsc_defaults>
+  </configuration>
+  <status/>
+</cib>
+`;
+}
+
+export interface FailoverRun {
+  readonly passed: boolean;
+  /** Fault to the first ICMP reply after the outage, as the client saw it. */
+  readonly failover_ms?: number;
+  readonly from: string;
+  readonly to?: string;
+  readonly reasons: readonly string[];
+  readonly timeline: ReturnType<typeof transitions>;
+}
+
+/**
+ * One run (netns driver, cluster settled, `vip` held by some node): power off the holder, watch
+ * until the address answers again for `stableMs` (or `timeoutMs`), then power the node on again
+ * and wait until the cluster settled. Fails (passed: false, with reasons) when the address never
+ * came back, came back on the same node, or answered from two MACs at once.
+ */
+export async function vipFailoverRun(state: LabState, opts: { vip: string; timeoutMs?: number; stableMs?: number; progress?: (l: string) => void }): Promise<FailoverRun> {
+  if (state.driver !== 'netns' || state.client === undefined) throw new Error('the failover drill needs the netns driver');
+  const w = watchIp({ netns: state.client.netns, ip: opts.vip });
+  const reasons: string[] = [];
+  let samples: Sample[] = [];
+  let from: string | undefined;
+  let faultAt = 0;
+  try {
+    await w.ready();
+    const end0 = Date.now() + 5000;
+    while (from === undefined && Date.now() < end0) {
+      const macs = w.samples.filter((s) => s.probe === 'arp' && s.up).at(-1)?.macs;
+      if (macs?.length === 1) from = nodeByMac(state, macs[0]!);
+      if (from === undefined) await sleep(20);
+    }
+    if (from === undefined) throw new Error(`${opts.vip} is not answering from one lab node before the fault`);
+    await sleep(200);
+    faultAt = await faults(state.dir).powerOff(from);
+    opts.progress?.(`power off ${from}`);
+    const end = faultAt + (opts.timeoutMs ?? 30_000);
+    for (;;) {
+      await sleep(50);
+      const o = analyze(w.samples, faultAt);
+      if (o.firstUpAfter !== undefined && Date.now() - o.firstUpAfter >= (opts.stableMs ?? 1000)) break;
+      if (Date.now() > end) break;
+    }
+  } finally {
+    samples = await w.stop();
+  }
+  const o = analyze(samples, faultAt);
+  const to = o.macAfter?.length === 1 ? nodeByMac(state, o.macAfter[0]!) : undefined;
+  if (o.failoverMs === undefined) reasons.push(`${opts.vip} did not answer again within ${opts.timeoutMs ?? 30_000} ms`);
+  if (o.twoMacSamples.length > 0) reasons.push(`${opts.vip} answered from two MACs in ${o.twoMacSamples.length} ARP probes`);
+  if (to === from) reasons.push(`${opts.vip} answers from ${from}, the node that was powered off`);
+  const run: FailoverRun = {
+    passed: reasons.length === 0,
+    ...(o.failoverMs === undefined ? {} : { failover_ms: o.failoverMs }),
+    from: from!,
+    ...(to === undefined ? {} : { to }),
+    reasons,
+    timeline: transitions(samples, faultAt),
+  };
+  // Back to three nodes for the next run (fencing may have powered it on already).
+  const node = state.nodes.find((n) => n.name === from)!;
+  if (!alive(nodePid(node))) await faults(state.dir).powerOn(from!);
+  await waitSettled(state.nodes, { timeoutMs: 60_000, ...(opts.progress ? { progress: opts.progress } : {}) });
+  return run;
+}
+
+/** Where the vip runs according to the cluster (first node's API). */
+export async function vipHolder(state: LabState, rsc = 'vip'): Promise<string | undefined> {
+  const r = await labStatus(state.dir);
+  for (const n of r.nodes) if (n.api.ok) return n.api.status.resources?.find((x) => x.id === rsc)?.nodes[0];
+  return undefined;
+}
+
+export function median(xs: readonly number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
+}

@@ -1,0 +1,13 @@
+/**
+ * @paceline/lab: lab clusters on one machine (network namespaces, or processes on loopback),
+ * fault verbs, and an outside watcher of floating IPs. See README.md.
+ */
+export * from './netns.js';
+export * from './lab.js';
+export * from './settle.js';
+export * from './watch.js';
+export * from './usage.js';
+export * as faultVerbs from './faults.js';
+export { faults } from './faults.js';
+export type { FaultName } from './faults.js';
+export * from './drill.js';
