@@ -12,7 +12,7 @@
  * `crm_simulate -S` prints it: placement, then the loss of the busiest node.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ApiClient, type StatusResult } from '@paceline/controller';
@@ -165,6 +165,8 @@ export async function runLiveDemo(opts: LiveDemoOptions, io: DemoIo): Promise<nu
     say(`An earlier demo cluster is in ${dir}: taking it down first.\n`);
     await labDown(dir, { name });
   }
+  // A fresh cluster: no node keeps the CIB of an earlier demo.
+  rmSync(join(dir, 'nodes'), { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const nodes = ['node1', 'node2', 'node3'];
   const cib = join(dir, 'cib.xml');
