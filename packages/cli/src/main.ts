@@ -13,6 +13,7 @@ import { registerIpvsCommands } from './commands/ipvs.js';
 import { registerMessagingCommands } from './commands/messaging.js';
 import { registerNodeCommands } from './commands/node.js';
 import { labCommand } from './commands/lab.js';
+import { registerSimCommands } from './commands/sim.js';
 import { registerRaCommands } from './commands/ra.js';
 
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerMessagingCommands(program);
   registerIpvsCommands(program);
   registerNodeCommands(program);
+  registerSimCommands(program);
   program.addCommand(labCommand());
   return program;
 }

@@ -854,7 +854,9 @@ export class ControllerCore {
     for (const a of t.plan.actions) {
       if (a.kind === 'fence' && a.node === m.target && t.state.get(a.id) === 'dispatched') this.finishAction(a.id, m.ok, m.ok ? undefined : 'fencing failed');
     }
-    if (!m.ok) this.wantSchedule(this.timing.fenceRetryMs);
+    // The aborted transition already asked for a run after the debounce (wantSchedule keeps the
+    // earliest): set the retry time outright, or a failing device is retried every few ms.
+    if (!m.ok) this.scheduleWantedAtMs = this.nowMs + this.timing.fenceRetryMs;
   }
 
   private changed(what: string, fields: Record<string, unknown>): void {
@@ -996,7 +998,10 @@ export class ControllerCore {
           t.deadline.delete(a.id);
           return true;
         }
-        this.send({ t: 'exec', dc: this.self.id, tr: t.id, action: a });
+        // The DC's own actions run at once: an order is not a CIB change, so it needs no ordering
+        // (its result still goes through the group like every other).
+        if (a.node === this.self.name) this.runAction(this.self.id, t.id, a);
+        else this.send({ t: 'exec', dc: this.self.id, tr: t.id, action: a });
         return false;
       }
       default:

@@ -306,6 +306,23 @@ export class MessagingCore {
     );
   }
 
+  /**
+   * For an idle driver: when tick() next has timed work to do (the next heartbeat, or a peer's warn
+   * or dead time), or undefined while the membership is not settled (the alive set differs from
+   * the installed view), when the driver should keep ticking at its normal rate.
+   */
+  nextDueMs(): number | undefined {
+    const v = this.installed;
+    if (v === undefined || memberKey(v.members) !== memberKey(this.aliveMembers())) return undefined;
+    const t = this.config.timing;
+    let due = this.lastHeartbeatMs + t.heartbeatIntervalMs;
+    for (const p of this.peers.values()) {
+      if (p.lost) continue;
+      due = Math.min(due, p.lastHeardMs + (p.warned ? t.deadtimeMs : t.warntimeMs));
+    }
+    return due;
+  }
+
   /** Own messages queued and not yet delivered back (flow control: send() refuses at sendQueueMessagesMax). */
   get sendQueueLength(): number {
     return this.outbox.length;

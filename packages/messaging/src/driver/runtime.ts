@@ -106,9 +106,20 @@ export class NodeRuntime {
   private scheduleTick(): void {
     if (this.stopped) return;
     this.tick();
-    const idleMs = Math.max(this.cfg.tickIntervalMs, Math.floor(this.cfg.core.timing.heartbeatIntervalMs / 4));
     this.timerIdle = this.core.quiescent;
-    this.timer = setTimeout(() => this.scheduleTick(), this.timerIdle ? idleMs : this.cfg.tickIntervalMs);
+    this.timer = setTimeout(() => this.scheduleTick(), this.timerIdle ? this.idleDelayMs() : this.cfg.tickIntervalMs);
+  }
+
+  /**
+   * Quiescent: sleep until the core's next timed work (a heartbeat, a peer's warn or dead time),
+   * at most half a heartbeat interval; while the membership is unsettled, a quarter interval.
+   * Fewer wake-ups are what keeps an idle node's CPU low; packets still wake it at once.
+   */
+  private idleDelayMs(): number {
+    const hb = this.cfg.core.timing.heartbeatIntervalMs;
+    const due = this.core.nextDueMs();
+    if (due === undefined) return Math.max(this.cfg.tickIntervalMs, Math.floor(hb / 4));
+    return Math.min(Math.floor(hb / 2), Math.max(this.cfg.tickIntervalMs, Math.ceil(due - this.nowMs())));
   }
 
   private timerIdle = false;
@@ -200,12 +211,13 @@ export class NodeRuntime {
 
   /** Commands arrive in bursts; pumping once per burst lets their fragments share datagrams. */
   private schedulePump(): void {
-    this.wake();
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
       this.pump();
+      // Work in flight (a message, a view change) needs full-rate ticks; a heartbeat does not.
+      if (!this.core.quiescent) this.wake();
     });
   }
 
