@@ -293,7 +293,15 @@ function bundleContainers(r: WRsc): WRsc[] {
   return r.children.filter((c) => c.variant === 'primitive' && !c.isRemoteConnection && /-(docker|podman|rkt)-[0-9]+$/.test(c.id));
 }
 
+/** A group's members start one after the other unless ordered=false. */
+function groupOrdered(g: WRsc): boolean {
+  const v = g.meta.get('ordered');
+  return v === undefined || v === 'true';
+}
+
 function firstsOf(r: WRsc): WRsc[] {
+  // An unordered group is running once every member is; an ordered one once its last member is.
+  if (r.variant === 'group' && !groupOrdered(r)) return r.children.flatMap(firstsOf);
   if (r.variant === 'group') return r.children.length ? firstsOf(r.children[r.children.length - 1] as WRsc) : [];
   if (r.variant === 'clone') return r.children.flatMap(firstsOf);
   if (r.variant === 'bundle') return bundleContainers(r);
@@ -301,6 +309,8 @@ function firstsOf(r: WRsc): WRsc[] {
 }
 
 function thensOf(r: WRsc): WRsc[] {
+  // Every member of an unordered group starts after the group's start.
+  if (r.variant === 'group' && !groupOrdered(r)) return r.children.flatMap(thensOf);
   if (r.variant === 'group') return r.children.length ? thensOf(r.children[0] as WRsc) : [];
   if (r.variant === 'clone') return r.children.flatMap(thensOf);
   if (r.variant === 'bundle') return bundleContainers(r);
@@ -354,7 +364,7 @@ function primitiveEdges(u: Unpacked, cons: Constraints): Edge[] {
     const label = thenLabel(labelOf(o.first, o.firstAction));
     if (o.first.variant === 'clone' || o.first.variant === 'bundle') {
       for (const t of thensOf(o.then)) {
-        push({ first: firsts[0] ?? o.first, then: t, kind: o.kind, symmetrical: o.symmetrical, firstAction: o.firstAction, thenAction: o.thenAction, anyOf: { prims: firsts, min: firsts.length > 0 ? 1 : 0 }, label, implies: true, nodeFilter: o.first.variant === 'clone' });
+        push({ first: firsts[0] ?? o.first, then: t, kind: o.kind, symmetrical: o.symmetrical, firstAction: o.firstAction, thenAction: o.thenAction, anyOf: { prims: firsts, min: firsts.length > 0 ? 1 : 0 }, label, implies: true, nodeFilter: o.first.variant === 'clone' && o.then.variant !== 'clone' });
       }
       continue;
     }
@@ -367,7 +377,7 @@ function primitiveEdges(u: Unpacked, cons: Constraints): Edge[] {
   origin = undefined;
   const visit = (r: WRsc): void => {
     if (r.variant === 'group') {
-      const ordered = r.meta.get('ordered') === undefined || r.meta.get('ordered') === 'true';
+      const ordered = groupOrdered(r);
       for (let i = 1; i < r.children.length && ordered; i++) {
         for (const f of firstsOf(r.children[i - 1] as WRsc)) for (const t of thensOf(r.children[i] as WRsc)) {
           push({ first: f, then: t, kind: 'Mandatory', symmetrical: true, firstAction: 'start', thenAction: 'start' });
@@ -546,6 +556,7 @@ function inhibitUnpairedInterleavedInstances(cons: Constraints, plans: Map<WRsc,
         p.startRunnable = false;
         p.moving = false;
         p.promoteRequired = false;
+        r.nextRole = R_STOPPED;
         if (p.current) p.stopRequired = true;
       }
     }
@@ -775,7 +786,9 @@ function summaryOrder(u: Unpacked, top: WRsc): WRsc[] {
 
 function summarizeOne(p: PrimPlan, out: SummaryLine[]): void {
   const r = p.rsc;
-  const current = p.current;
+  // pcmk__output_resource_actions asks pe__current_node again: once a partial migration that
+  // cannot continue is forgotten, that is the first clean node the resource is active on.
+  const current = p.migrationBlocked ? activeOn(r) : p.current;
   const next = p.next;
   if (!r.managed || (!current && !next)) return;
   if (!current && r.orphan) return;
@@ -795,9 +808,12 @@ function summarizeOne(p: PrimPlan, out: SummaryLine[]): void {
       out.push(line('Stop', r, current, undefined, p.stopReason ?? p.startReason, p.stopRunnable && !!current, role, nextRole));
       return;
     }
-    if (p.moving && current) {
+    const moving = p.migrationBlocked ? !!current && !!next && current !== next : p.moving;
+    if (moving && current) {
       const change: ChangeKind = r.failed ? 'Recover' : p.migrate ? 'Migrate' : 'Move';
-      out.push(line(change, r, current, next, change === 'Move' ? p.moveReason : undefined, p.stopRunnable, role, nextRole));
+      // "Migrate" names its start's reason, "Move" its stop's.
+      const reason = change === 'Move' ? p.moveReason : change === 'Migrate' ? p.startReason : undefined;
+      out.push(line(change, r, current, next, reason, p.stopRunnable, role, nextRole));
       return;
     }
     if (r.failed) {

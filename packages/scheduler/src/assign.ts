@@ -215,10 +215,19 @@ function mergeThisWith(ctx: AssignCtx, r: WRsc, start: Map<string, number>): Map
 /** pcmk__sort_resources (placement strategies other than default): the order of assignment. */
 export function sortResourcesForPlacement(ctx: AssignCtx): void {
   if (ctx.u.flags.placementStrategy.toLowerCase() === 'default') return;
+  // pcmk__sort_nodes(nodes, NULL): weight, then (balanced) free capacity, then assigned count, then name.
+  const strategy = ctx.u.flags.placementStrategy.toLowerCase();
   const nodes = [...ctx.u.nodes].sort((a, b) => {
     const wa = nodeAvailable(a) ? a.configWeight : -SCORE_INFINITY;
     const wb = nodeAvailable(b) ? b.configWeight : -SCORE_INFINITY;
     if (wa !== wb) return wa > wb ? -1 : 1;
+    if (strategy !== 'minimal') {
+      if (strategy === 'balanced') {
+        const c = compareCapacities(a, b);
+        if (c !== 0) return c < 0 ? -1 : 1;
+      }
+      if (a.numResources !== b.numResources) return a.numResources < b.numResources ? -1 : 1;
+    }
     return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
   });
   const scores = new Map(ctx.u.resources.map((r) => [r, sortingScores(ctx, r)]));

@@ -6,6 +6,7 @@ import { schedule } from './schedule.js';
 import { planTransition } from './plan.js';
 import { crmSimulate } from './crm_simulate/run.js';
 import { formatSummary } from './crm_simulate/summary.js';
+import { renderGraphXml } from './crm_simulate/graph.js';
 import type { PlannedAction, TransitionPlan } from './plan-types.js';
 import type { ScheduleResult } from './types.js';
 
@@ -95,6 +96,14 @@ describe('planTransition: floating-ip.xml initial placement', () => {
     expect(digestOf('vip_monitor_5000', 'alpha')).toBe(find(plan, 'vip_monitor_5000').opDigest);
     expect(digestOf('vip_last_0', 'alpha')).toBe(find(plan, 'vip_start_0').opDigest);
     expect(digestOf('fence-alpha_monitor_60000', 'beta')).toBe(find(plan, 'fence-alpha_monitor_60000').opDigest);
+  });
+
+  it("gives crm_simulate -G the planned attributes (Pacemaker 2.1.5's line for the monitor)", () => {
+    const xml = renderGraphXml(result, readCib(parseXml(text)));
+    expect(xml).toContain(
+      '<attributes CRM_meta_interval="5000" CRM_meta_name="monitor" CRM_meta_on_node="alpha" CRM_meta_on_node_uuid="1" CRM_meta_timeout="20000" cidr_netmask="24" crm_feature_set="3.16.1" ip="192.0.2.10"/>',
+    );
+    expect(xml).toContain('<trigger>\n        <rsc_op id="');
   });
 
   it('describes both fence devices', () => {

@@ -400,7 +400,8 @@ function onlineFencing(u: Unpacked, st: NodeState, node: WNode): boolean {
     online = crmdOnline;
   } else if (st.inCcm === undefined) {
     fenceNode(u, node, 'peer has not been seen by the cluster');
-  } else if (join === 'nack') {
+  } else if (join === 'banned') {
+    // CRMD_JOINSTATE_NACK
     fenceNode(u, node, 'peer failed Pacemaker membership criteria');
   } else if (!doTerminate && exp === 'down') {
     if (inCluster || crmdOnline) {

@@ -5,11 +5,14 @@
  * The dot output follows Pacemaker's action naming (create_action_name) and styles: actions in the
  * graph bold green, optional ones dashed blue (only with -a), unrunnable ones dashed red, pseudo
  * actions with orange text. The graph XML carries synapses, actions with their target node and
- * resource agent, and inputs; NEEDS-ENGINE: action parameters and meta (timeouts, notify keys,
- * digests) are not in the engine's `Action` yet, so `<attributes>` holds only what is known.
+ * resource agent, and inputs (triggers name the action only, as Pacemaker's do). An agent action's
+ * `<attributes>` are its planned parameters and CRM_meta_* values (plan.ts, the same the controller
+ * executes); pseudo and cluster actions carry only their interval and fencing action.
  */
 import { escapeAttr, type Cib } from '@paceline/cib';
 import type { Action, ScheduleResult } from '../types.js';
+import type { PlannedAction } from '../plan-types.js';
+import { planTransition } from '../plan.js';
 import { clusterTasks, graphOrder, inGraph, lrmNameOf, stonithActionOf } from '../graph-info.js';
 
 /** create_action_name (not verbose). */
@@ -66,28 +69,41 @@ function attr(name: string, value: string | undefined): string {
   return value === undefined ? '' : ` ${name}="${escapeAttr(value)}"`;
 }
 
-/** The element one action becomes in the graph (create_graph_action). */
-function actionXml(a: Action, result: ScheduleResult, cib: Cib, indent: string): string {
+/** The feature set Pacemaker 2.1.5's graph writes into each action's attributes. */
+const graphFeatureSet = '3.16.1';
+
+/** An agent action's `<attributes>`: parameters and CRM_meta_* values, sorted (sorted_xml). */
+function plannedAttributes(p: PlannedAction): string {
+  const all: Record<string, string> = { ...(p.params ?? {}), crm_feature_set: graphFeatureSet };
+  for (const [k, v] of Object.entries(p.meta ?? {})) all[`CRM_meta_${k}`] = v;
+  const names = Object.keys(all).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return names.map((n) => attr(n, all[n])).join('');
+}
+
+/**
+ * The element one action becomes in the graph (create_graph_action): in a trigger only its
+ * identity, in an action set with its resource and attributes.
+ */
+function actionXml(a: Action, result: ScheduleResult, indent: string, planned: PlannedAction | undefined, trigger: boolean): string {
   const nodeId = a.node !== undefined ? result.state.nodeByName.get(a.node)?.id : undefined;
   const common = `${attr('id', String(a.id))}${attr('operation', a.task)}${attr('operation_key', a.key)}`;
   const target = a.node !== undefined && (!a.pseudo || a.task === 'stonith') ? `${attr('on_node', a.node)}${attr('on_node_uuid', nodeId)}` : '';
+  const kind = a.pseudo ? 'pseudo_event' : a.rsc === undefined || a.task === 'stonith' || clusterTasks.has(a.task) ? 'crm_event' : 'rsc_op';
+  if (trigger) return `${indent}<${kind}${common}${target}/>\n`;
   const meta = `${indent}  <attributes CRM_meta_interval="${a.intervalMs}"${a.task === 'stonith' ? attr('CRM_meta_stonith_action', stonithActionOf(a)) : ''}/>\n`;
-  if (a.pseudo) return `${indent}<pseudo_event${common}${target}>\n${meta}${indent}</pseudo_event>\n`;
-  if (a.rsc === undefined || a.task === 'stonith' || clusterTasks.has(a.task)) {
-    return `${indent}<crm_event${common}${target}>\n${meta}${indent}</crm_event>\n`;
-  }
+  if (kind !== 'rsc_op' || a.rsc === undefined) return `${indent}<${kind}${common}${target}>\n${meta}${indent}</${kind}>\n`;
   const rsc = result.state.resourceById.get(a.rsc);
   const agent = (rsc?.agent ?? '').split(':');
-  const cls = agent[0];
-  const provider = agent.length >= 3 ? agent[1] : undefined;
-  const type = agent.length >= 3 ? agent.slice(2).join(':') : agent[1];
-  const configured = rsc ? lrmNameOf(rsc, a.rsc) : a.rsc;
+  const cls = planned?.agent?.class ?? agent[0];
+  const provider = planned?.agent ? planned.agent.provider : agent.length >= 3 ? agent[1] : undefined;
+  const type = planned?.agent?.type ?? (agent.length >= 3 ? agent.slice(2).join(':') : agent[1]);
+  const configured = planned?.lrmId ?? (rsc ? lrmNameOf(rsc, a.rsc) : a.rsc);
   const longId = configured !== a.rsc ? attr('long-id', a.rsc) : '';
-  void cib;
+  const attributes = planned ? `${indent}  <attributes${plannedAttributes(planned)}/>\n` : meta;
   return (
     `${indent}<rsc_op${common}${target}>\n` +
     `${indent}  <primitive${attr('id', configured)}${longId}${attr('class', cls)}${attr('provider', provider)}${attr('type', type)}/>\n` +
-    meta +
+    attributes +
     `${indent}</rsc_op>\n`
   );
 }
@@ -96,14 +112,15 @@ export function renderGraphXml(result: ScheduleResult, cib: Cib): string {
   const { state, transition } = result;
   const order = graphOrder(transition, state);
   const byId = new Map(transition.actions.map((a) => [a.id, a]));
+  const planned = new Map(planTransition(cib, result).actions.map((p) => [p.id, p]));
   const opt = (name: string, dflt: string): string => state.options.get(name) ?? dflt;
   let xml = `<transition_graph cluster-delay="${escapeAttr(opt('cluster-delay', '60s'))}" stonith-timeout="${escapeAttr(opt('stonith-timeout', '60s'))}" failed-stop-offset="INFINITY" failed-start-offset="INFINITY" batch-limit="${escapeAttr(opt('batch-limit', '0'))}" transition_id="0">\n`;
   order.forEach((a, i) => {
-    xml += `  <synapse id="${i}">\n    <action_set>\n${actionXml(a, result, cib, '      ')}    </action_set>\n    <inputs>\n`;
+    xml += `  <synapse id="${i}">\n    <action_set>\n${actionXml(a, result, '      ', planned.get(a.id), false)}    </action_set>\n    <inputs>\n`;
     for (const id of a.inputs) {
       const input = byId.get(id);
       if (!input || (!inGraph(input, state) && input.optional)) continue;
-      xml += `      <trigger>\n${actionXml(input, result, cib, '        ')}      </trigger>\n`;
+      xml += `      <trigger>\n${actionXml(input, result, '        ', undefined, true)}      </trigger>\n`;
     }
     xml += '    </inputs>\n  </synapse>\n';
   });
