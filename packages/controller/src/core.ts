@@ -84,6 +84,11 @@ export interface ControllerOptions {
   readonly nodes: readonly ControllerNode[];
   /** The CIB this node persisted, as XML text, or undefined on a first start. */
   readonly cibXml: string | undefined;
+  /**
+   * The CIB version this node last changed while in a quorate partition (persisted next to the
+   * CIB; see ControllerOutput.quorateVersion). A join prefers the CIB with the newest one.
+   */
+  readonly quorateVersion?: CibVersion;
   readonly timing?: Partial<ControllerTiming>;
 }
 
@@ -133,6 +138,8 @@ export interface ControllerOutput {
   readonly schedule: ScheduleOrder[];
   /** The CIB changed: the driver persists `cibXml()` (this version) before it sends `send`. */
   persist: CibVersion | undefined;
+  /** Persist with the CIB: the version last changed in a quorate partition (ControllerOptions.quorateVersion). */
+  quorateVersion: CibVersion | undefined;
   readonly replies: ClientReply[];
   readonly journal: JournalEvent[];
   /** The node may exit now (after a graceful shutdown). */
@@ -140,7 +147,7 @@ export interface ControllerOutput {
 }
 
 function emptyOutput(): ControllerOutput {
-  return { send: [], exec: [], cancel: [], schedule: [], persist: undefined, replies: [], journal: [], exit: false };
+  return { send: [], exec: [], cancel: [], schedule: [], persist: undefined, quorateVersion: undefined, replies: [], journal: [], exit: false };
 }
 
 type ActionState = 'pending' | 'dispatched' | 'done' | 'failed';
@@ -244,7 +251,8 @@ export class ControllerCore {
   private membershipKey = '';
   private phase: 'alone' | 'syncing' | 'joined' = 'alone';
   private wasQuorate = false;
-  private readonly hellos = new Map<number, { version: CibVersion; digest: string; wasQuorate: boolean; node: string; records: readonly OpResultRecord[] }>();
+  private quorateVersion: CibVersion;
+  private readonly hellos = new Map<number, { version: CibVersion; quorateVersion: CibVersion; digest: string; wasQuorate: boolean; node: string; records: readonly OpResultRecord[] }>();
   private syncDecided = false;
   private buffered: { sender: number; m: CrmMessage }[] = [];
 
@@ -282,6 +290,7 @@ export class ControllerCore {
     for (const [k, v] of Object.entries(CONTROLLER_TIMING_DEFAULTS)) timing[k] = opts.timing?.[k as keyof ControllerTiming] ?? v.value;
     this.timing = timing as unknown as ControllerTiming;
     this.cibRoot = parseXml(opts.cibXml ?? emptyCibXml()).root;
+    this.quorateVersion = opts.quorateVersion ?? { adminEpoch: 0, epoch: 0, numUpdates: 0 };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -379,7 +388,7 @@ export class ControllerCore {
       return;
     }
     this.phase = 'syncing';
-    this.send({ t: 'hello', m: key, version: versionTuple(this.cibVersion), digest: cibDigest(writeElement(this.cibRoot)), wasQuorate: this.wasQuorate, node: this.self.name, records: this.localRecords() });
+    this.send({ t: 'hello', m: key, version: versionTuple(this.cibVersion), digest: cibDigest(writeElement(this.cibRoot)), wasQuorate: this.wasQuorate, quorateVersion: versionTuple(this.quorateVersion), node: this.self.name, records: this.localRecords() });
     // Client updates waiting for acks: members that left will never ack. (Compared with the new
     // membership's acksNeeded(), which shrinks with it, such an update was never answered.)
     for (const [req, p] of this.pendingUpdates) {
@@ -577,7 +586,8 @@ export class ControllerCore {
   private onHello(sender: number, m: Extract<CrmMessage, { t: 'hello' }>): void {
     if (m.m !== this.membershipKey || this.phase !== 'syncing' || !this.membership) return;
     const records = Array.isArray(m.records) ? m.records.filter((r) => r.node === m.node) : [];
-    this.hellos.set(sender, { version: tupleVersion(m.version), digest: m.digest, wasQuorate: m.wasQuorate, node: m.node, records });
+    const qv = Array.isArray(m.quorateVersion) && m.quorateVersion.length === 3 ? tupleVersion(m.quorateVersion) : { adminEpoch: 0, epoch: 0, numUpdates: 0 };
+    this.hellos.set(sender, { version: tupleVersion(m.version), quorateVersion: qv, digest: m.digest, wasQuorate: m.wasQuorate, node: m.node, records });
     if (this.hellos.size < this.membership.members.length || this.syncDecided) return;
     this.syncDecided = true;
     const all = [...this.hellos.values()];
@@ -599,14 +609,16 @@ export class ControllerCore {
 
   /**
    * The member whose CIB everyone adopts: among members whose previous membership was quorate
-   * (if any), the newest version; ties go to the lowest node id. A node restarting alone with an
-   * older CIB is therefore never chosen over a newer one.
+   * (if any), the one whose CIB was changed last while quorate (the newest quorate version: churn
+   * in a partition without quorum, which only status changes can make, does not count), then the
+   * newest version; ties go to the lowest node id. A node restarting alone with an older CIB is
+   * therefore never chosen over a newer one, nor a minority's status over the majority's.
    */
   private chooseSyncSource(): number {
     const entries = [...this.hellos.entries()];
     const quorate = entries.filter(([, h]) => h.wasQuorate);
     const pool = quorate.length > 0 ? quorate : entries;
-    pool.sort(([ida, a], [idb, b]) => compareCibVersions(b.version, a.version) || ida - idb);
+    pool.sort(([ida, a], [idb, b]) => compareCibVersions(b.quorateVersion, a.quorateVersion) || compareCibVersions(b.version, a.version) || ida - idb);
     return pool[0]![0];
   }
 
@@ -875,6 +887,10 @@ export class ControllerCore {
   private persist(): void {
     // The driver serializes once per batch (cibXml()), however many mutations the batch applied.
     this.out.persist = this.cibVersion;
+    if (this.membership?.quorate && this.phase !== 'alone') {
+      this.quorateVersion = this.cibVersion;
+      this.out.quorateVersion = this.quorateVersion;
+    }
   }
 
   /** The current CIB as XML (for persistence, queries and the scheduler). */

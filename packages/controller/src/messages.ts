@@ -31,6 +31,8 @@ export type CrmMessage =
       readonly version: readonly [number, number, number];
       readonly digest: string;
       readonly wasQuorate: boolean;
+      /** The version its CIB last had when changed in a quorate partition (absent: 0.0.0). */
+      readonly quorateVersion?: readonly [number, number, number];
       readonly node: string;
       readonly records: readonly OpResultRecord[];
     }

@@ -10,7 +10,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { formatVersion, parseXml, readCib, type XmlElement } from '@paceline/cib';
+import { formatVersion, parseXml, readCib, type CibVersion, type XmlElement } from '@paceline/cib';
 import { ControllerCore, encodeCrm, type ClientRequest, type ClientReply, type ControllerOutput } from '@paceline/controller';
 import { createExecutor, defaultAgentPaths, type AgentPaths, type Executor } from '@paceline/executor';
 import { ClusterNode, readAuthKey, describeKeyError, viewKey, type ViewInfo } from '@paceline/messaging';
@@ -96,7 +96,9 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   if (!key.ok) throw new Error(describeKeyError(key.error));
 
   const nodes = cfg.nodes.map((n) => ({ id: n.id, name: n.name }));
-  const core = new ControllerCore({ self: cfg.node, nodes, cibXml });
+  const qv = store.meta('quorate-version');
+  const quorateVersion = qv !== undefined ? (JSON.parse(qv) as CibVersion) : undefined;
+  const core = new ControllerCore({ self: cfg.node, nodes, cibXml, ...(quorateVersion ? { quorateVersion } : {}) });
   log.info('node-start', { node: cfg.node.name, id: cfg.node.id, cib: formatVersion(core.cibVersion), dataDir: cfg.dataDir });
 
   const executor: Executor = createExecutor({ paths: agentPaths(cfg) });
@@ -129,6 +131,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     if (out.persist) {
       any = true;
       store.saveCib(core.cibXml(), out.persist, Date.now());
+      if (out.quorateVersion) store.setMeta('quorate-version', JSON.stringify(out.quorateVersion));
     }
     for (const e of out.journal) {
       any = true;

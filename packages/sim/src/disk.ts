@@ -11,6 +11,8 @@ export interface StoredCib {
   readonly root: XmlElement;
   readonly version: CibVersion;
   readonly atMs: number;
+  /** The controller's quorate version, persisted with the CIB. */
+  readonly quorateVersion?: CibVersion;
 }
 
 export class SimDisk {

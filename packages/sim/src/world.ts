@@ -191,6 +191,7 @@ export class ClusterSim {
       self: { id: spec.id, name: spec.name },
       nodes: this.specs.map((n) => ({ id: n.id, name: n.name })),
       cibXml: stored ? writeElement(stored.root) : this.opts.initialCibXml,
+      ...(stored?.quorateVersion ? { quorateVersion: stored.quorateVersion } : {}),
       ...(this.opts.controllerTiming ? { timing: this.opts.controllerTiming } : {}),
     });
     const clock = new SimClock(WALL_BASE_MS + this.nowMs);
@@ -395,7 +396,8 @@ export class ClusterSim {
     if (out.persist) {
       any = true;
       const disk = this.disks.get(rt.spec.id)!;
-      disk.write({ root: rt.controller.cib, version: out.persist, atMs: this.nowMs });
+      const quorateVersion = out.quorateVersion ?? disk.read()?.quorateVersion;
+      disk.write({ root: rt.controller.cib, version: out.persist, atMs: this.nowMs, ...(quorateVersion ? { quorateVersion } : {}) });
       if (rt.crashOnNextWrite) {
         this.crash(name, 'torn write: crashed between write and sync');
         return false;

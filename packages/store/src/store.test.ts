@@ -71,3 +71,23 @@ describe('store', () => {
     expect(compareCibVersions({ adminEpoch: 0, epoch: 1, numUpdates: 1 }, { adminEpoch: 0, epoch: 1, numUpdates: 1 })).toBe(0);
   });
 });
+
+describe('Store meta values', () => {
+  it('keeps a named value across reopening, and replaces it', () => {
+    // The controller keeps its quorate version here: it must survive a restart like the CIB.
+    const d = mkdtempSync(join(tmpdir(), 'paceline-store-meta-'));
+    try {
+      const path = join(d, 'p.db');
+      const a = new Store(path);
+      expect(a.meta('quorate-version')).toBeUndefined();
+      a.setMeta('quorate-version', '{"adminEpoch":0,"epoch":3,"numUpdates":1}');
+      a.setMeta('quorate-version', '{"adminEpoch":0,"epoch":4,"numUpdates":0}');
+      a.close();
+      const b = new Store(path);
+      expect(b.meta('quorate-version')).toBe('{"adminEpoch":0,"epoch":4,"numUpdates":0}');
+      b.close();
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

@@ -57,7 +57,7 @@ export interface StoreOptions {
 const defaults = { cibVersionsMax: 500, peInputsMax: 4000, journalEntriesMax: 100_000 } as const;
 
 /** Bumped whenever the schema changes; `open` refuses a file written by a newer paceline. */
-export const STORE_SCHEMA_VERSION = 1;
+export const STORE_SCHEMA_VERSION = 2;
 
 export class StoreError extends Error {
   constructor(
@@ -112,6 +112,7 @@ export class Store {
         seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,
         kind TEXT NOT NULL, data TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS journal_kind ON journal(kind, seq);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       PRAGMA user_version = ${STORE_SCHEMA_VERSION};`);
   }
 
@@ -146,6 +147,16 @@ export class Store {
       .prepare('SELECT * FROM cib WHERE admin_epoch = ? AND epoch = ? AND num_updates = ? ORDER BY seq DESC LIMIT 1')
       .get(version.adminEpoch, version.epoch, version.numUpdates) as CibRow | undefined;
     return row && toCib(row);
+  }
+
+  /** A small named value kept with the store (e.g. the controller's quorate version). */
+  meta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** Runs `fn` in one transaction: its writes reach the disk together, with one sync. */
