@@ -12,6 +12,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerIpvsCommands } from './commands/ipvs.js';
 import { registerMessagingCommands } from './commands/messaging.js';
 import { registerNodeCommands } from './commands/node.js';
+import { registerPacemakerTools } from './commands/pacemaker-tools.js';
 import { labCommand } from './commands/lab.js';
 import { registerSimCommands } from './commands/sim.js';
 import { registerRaCommands } from './commands/ra.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerMessagingCommands(program);
   registerIpvsCommands(program);
   registerNodeCommands(program);
+  registerPacemakerTools(program);
   registerSimCommands(program);
   program.addCommand(labCommand());
   return program;

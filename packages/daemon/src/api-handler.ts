@@ -33,6 +33,7 @@ async function viaController(p: Promise<unknown>): Promise<unknown> {
       case 'not-joined':
         throw new ApiError('unavailable', message);
       case 'no-such-node':
+      case 'no-such-object':
         throw new ApiError('not-found', message);
       default:
         throw new ApiError(code === undefined ? 'internal' : 'bad-params', message);

@@ -1,0 +1,247 @@
+/**
+ * The live Pacemaker-compatible tools (crm_mon, cibadmin, crm_resource, crm_attribute, crm_node,
+ * crm_standby, crm_failcount) of the built binary against a three-node loopback cluster (the lab's
+ * local driver, no root): outputs, changes seen by the cluster, and exit codes, including a bad
+ * option, an unknown resource and a socket nobody listens on.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childElements, parseXml } from '@paceline/cib';
+import { labDown, labUp, waitSettled, type LabState } from '@paceline/lab';
+import { missing, repoRoot } from '../support/env.js';
+
+const built = join(repoRoot, 'packages/cli/dist/main.js');
+const bin = join(repoRoot, 'packages/cli/bin/paceline.js');
+const reason = missing({ paths: [built] });
+
+const CIB = (labDir: string): string => `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="true"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources>
+      <primitive id="web" class="ocf" provider="paceline" type="Dummy">
+        <operations><op id="web-monitor" name="monitor" interval="1s" timeout="20s"/></operations>
+      </primitive>
+      <primitive id="fence-lab" class="stonith" type="fence_lab">
+        <instance_attributes id="fence-lab-ia">
+          <nvpair id="fence-lab-dir" name="lab_dir" value="${labDir}"/>
+          <nvpair id="fence-lab-hosts" name="pcmk_host_list" value="node1 node2 node3"/>
+        </instance_attributes>
+      </primitive>
+    </resources>
+    <constraints/>
+    <rsc_defaults>
+      <meta_attributes id="rsc-options"><nvpair id="rsc-options-stickiness" name="resource-stickiness" value="100"/></meta_attributes>
+    </rsc_defaults>
+  </configuration>
+  <status/>
+</cib>
+`;
+
+interface Run {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+describe.skipIf(reason !== undefined)(`the live Pacemaker-compatible tools on a local three-node cluster ${reason ? `(skipped: ${reason})` : ''}`, () => {
+  let dir = '';
+  let lab: LabState;
+  const name = `lvt${process.pid % 10000}`;
+  const socket = (node = 'node1'): string => lab.nodes.find((x) => x.name === node)!.apiSocket;
+
+  /** Runs `paceline TOOL ARGS --socket S` (CIB_file unset). */
+  const pl = (args: readonly string[], node = 'node1'): Promise<Run> =>
+    new Promise((resolve) => {
+      const env = { ...process.env };
+      delete env['CIB_file'];
+      delete env['PACELINE_API_SOCKET'];
+      execFile(process.execPath, [bin, ...args, '--socket', socket(node)], { env, timeout: 20_000 }, (err, out, errText) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        resolve({ code, out, err: errText });
+      });
+    });
+  const ok = async (args: readonly string[], node = 'node1'): Promise<string> => {
+    const r = await pl(args, node);
+    expect(r, `paceline ${args.join(' ')}: ${r.err}`).toMatchObject({ code: 0 });
+    return r.out;
+  };
+  const settle = (): Promise<unknown> => waitSettled(lab.nodes, { timeoutMs: 30_000 });
+  const until = async (what: string, cond: () => Promise<boolean>, ms = 20_000): Promise<void> => {
+    const end = Date.now() + ms;
+    while (!(await cond())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const located = async (): Promise<string> => (/running on: (\S+)/.exec(await ok(['crm_resource', '--locate', '-r', 'web'])) ?? [])[1] ?? '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'paceline-live-tools-'));
+    const cib = join(dir, 'cib.xml');
+    writeFileSync(cib, CIB(dir));
+    lab = await labUp({ name, nodes: 3, driver: 'local', dir, cib, settleTimeoutMs: 60_000 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await labDown(dir, { name }).catch(() => undefined);
+    if (dir && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('crm_mon: the summary, nodes and resources in text and XML; prints once when not on a terminal', async () => {
+    await settle();
+    const text = await ok(['crm_mon', '-1', '-r']);
+    expect(text).toMatch(/^Cluster Summary:\n {2}\* Stack: corosync\n {2}\* Current DC: node\d \(version [^)]+\) - partition with quorum\n/);
+    expect(text).toContain('  * 3 nodes configured\n  * 2 resource instances configured\n');
+    expect(text).toContain('\nNode List:\n  * Online: [ node1 node2 node3 ]\n');
+    expect(text).toMatch(/\nFull List of Resources:\n(?: {2}\* .*\n)*? {2}\* web\t\(ocf:paceline:Dummy\):\t Started node\d\n/);
+    expect(text).toMatch(/ {2}\* fence-lab\t\(stonith:fence_lab\):\t Started node\d/);
+    // Not a terminal: without -1 it prints once and exits.
+    expect(await ok(['crm_mon', '-n'])).toMatch(/Node List:\n {2}\* Node node1: online:\n/);
+    const ops = await ok(['crm_mon', '-1', '-o', '-t']);
+    expect(ops).toMatch(/Operations:\n {2}\* Node: node1:/);
+    expect(ops).toMatch(/\* \(\d+\) monitor: interval="1000ms" last-rc-change="[^"]+" exec-time="\d+ms"/);
+
+    const xml = parseXml(await ok(['crm_mon', '--output-as=xml'], 'node2')).root;
+    expect(xml.name).toBe('pacemaker-result');
+    const nodes = childElements(childElements(xml, 'nodes')[0]!, 'node');
+    expect(nodes.map((n) => [n.attrs['name'], n.attrs['online']])).toEqual([['node1', 'true'], ['node2', 'true'], ['node3', 'true']]);
+    expect(nodes.filter((n) => n.attrs['is_dc'] === 'true')).toHaveLength(1);
+    const web = childElements(childElements(xml, 'resources')[0]!, 'resource').find((r) => r.attrs['id'] === 'web')!;
+    expect(web.attrs).toMatchObject({ resource_agent: 'ocf:paceline:Dummy', role: 'Started', active: 'true', nodes_running_on: '1' });
+    expect(childElements(xml, 'status')[0]?.attrs).toEqual({ code: '0', message: 'OK' });
+  }, 20_000);
+
+  it('crm_node lists the members, the partition, quorum and the local node', async () => {
+    expect(await ok(['crm_node', '-l'])).toBe('1 node1 member\n2 node2 member\n3 node3 member\n');
+    expect(await ok(['crm_node', '-p'], 'node3')).toBe('node1 node2 node3\n');
+    expect(await ok(['crm_node', '-q'])).toBe('1\n');
+    expect(await ok(['crm_node', '-n'], 'node2')).toBe('node2\n');
+    expect(await ok(['crm_node', '-i'], 'node3')).toBe('3\n');
+  });
+
+  it('cibadmin: query by scope and xpath, create and delete, exit codes of a missing object and of erase without --force', async () => {
+    expect(await ok(['cibadmin', '-Q', '-o', 'resources'])).toMatch(/^<resources>[\s\S]*<primitive id="web"/);
+    const missingObj = await pl(['cibadmin', '-Q', '--xpath', "//primitive[@id='nope']"]);
+    expect(missingObj.code).toBe(105);
+    await ok(['cibadmin', '-C', '-o', 'resources', '-X', '<primitive id="extra" class="ocf" provider="paceline" type="Dummy"><meta_attributes id="extra-meta"><nvpair id="extra-tr" name="target-role" value="Stopped"/></meta_attributes></primitive>'], 'node2');
+    await until('extra on node3', async () => (await ok(['cibadmin', '-Q', '--xpath', "//primitive[@id='extra']"], 'node3')).includes('id="extra"'));
+    const dup = await pl(['cibadmin', '-C', '-o', 'resources', '-X', '<primitive id="extra" class="ocf" provider="paceline" type="Dummy"/>']);
+    expect(dup.code).not.toBe(0);
+    await ok(['cibadmin', '-D', '-X', '<primitive id="extra"/>']);
+    expect((await pl(['cibadmin', '-Q', '--xpath', "//primitive[@id='extra']"])).code).toBe(105);
+    // A change naming an object that does not exist: the cluster's "no such object", exit 105.
+    const modifyMissing = await pl(['cibadmin', '-M', '-o', 'resources', '-X', '<primitive id="nope" description="x"/>'], 'node2');
+    expect(modifyMissing.code).toBe(105);
+    const erase = await pl(['cibadmin', '-E']);
+    expect(erase.code).toBe(107);
+    expect(erase.err).toContain('--force');
+    const noXml = await pl(['cibadmin', '-M', '-o', 'resources']);
+    expect(noXml.code).toBe(64);
+  }, 20_000);
+
+  it('crm_resource: list, locate, parameters, why; unknown resource and bad option fail clearly', async () => {
+    expect(await ok(['crm_resource', '--list'])).toMatch(/^Full List of Resources:\n[\s\S]* {2}\* web\t\(ocf:paceline:Dummy\):\t Started node\d/);
+    const at = await located();
+    expect(at).toMatch(/^node\d$/);
+    expect(await ok(['crm_resource', '--get-parameter', 'pcmk_host_list', '-r', 'fence-lab'])).toBe('node1 node2 node3\n');
+    expect(await ok(['crm_resource', '--set-parameter', 'resource-stickiness', '--meta', '-r', 'web', '-v', '200'], 'node2')).toContain("Set 'web' option: id=web-meta_attributes-resource-stickiness set=web-meta_attributes name=resource-stickiness value=200");
+    expect(await ok(['crm_resource', '--get-parameter', 'resource-stickiness', '--meta', '-r', 'web'], 'node2')).toBe('200\n');
+    await settle();
+    const why = await ok(['crm_resource', '--why', '-r', 'web']);
+    expect(why).toMatch(/^Resource web \(primitive ocf:paceline:Dummy\): now Started on node\d\n {2}Transition: no change\n/);
+    expect(why).toMatch(/ {4}node\d: 200\n {6}\+200 {2}stickiness/);
+
+    const unknown = await pl(['crm_resource', '--locate', '-r', 'nope']);
+    expect(unknown).toMatchObject({ code: 105 });
+    expect(unknown.err).toContain("Resource 'nope' not found");
+    expect((await pl(['crm_resource', '--get-parameter', 'nothing', '-r', 'web'])).code).toBe(105);
+    const bad = await pl(['crm_resource', '--bogus']);
+    expect(bad.code).toBe(64);
+    expect(bad.err).toContain("unknown option '--bogus'");
+    expect((await pl(['crm_resource'])).code).toBe(64);
+    const env = { ...process.env };
+    delete env['CIB_file'];
+    const nobody = await new Promise<Run>((resolve) =>
+      execFile(process.execPath, [bin, 'crm_mon', '-1', '--socket', join(dir, 'nobody.sock')], { env }, (err, out, e) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out, err: e })),
+    );
+    expect(nobody.code).toBe(102);
+    expect(nobody.err).toContain('Could not connect');
+  }, 20_000);
+
+  it('crm_resource --move with a lifetime moves the resource; --clear removes the constraint', async () => {
+    await settle();
+    const from = await located();
+    const to = ['node1', 'node2', 'node3'].find((n) => n !== from)!;
+    await ok(['crm_resource', '--move', '-r', 'web', '-N', to, '--lifetime', 'PT10M'], 'node3');
+    await until(`web on ${to}`, async () => (await located()) === to);
+    expect(await ok(['cibadmin', '-Q', '-o', 'constraints'])).toContain('cli-prefer-web');
+    await ok(['crm_resource', '--clear', '-r', 'web']);
+    expect(await ok(['cibadmin', '-Q', '-o', 'constraints'])).not.toContain('cli-prefer-web');
+  }, 30_000);
+
+  it('crm_attribute, crm_standby and crm_failcount read and change attributes', async () => {
+    await ok(['crm_attribute', '-N', 'node2', '-n', 'rack', '-v', 'r7', '-l', 'reboot']);
+    await until('rack on node2', async () => (await pl(['crm_attribute', '-N', 'node2', '-n', 'rack', '-G', '-l', 'reboot'])).out === 'scope=status  name=rack value=r7\n');
+    expect(await ok(['crm_mon', '-1', '-A'])).toMatch(/Node Attributes:\n[\s\S]*\* Node: node2:\n {4}\* rack +\t: r7/);
+    await ok(['crm_attribute', '-N', 'node2', '-n', 'rack', '-D', '-l', 'reboot']);
+    await until('rack gone', async () => (await pl(['crm_attribute', '-N', 'node2', '-n', 'rack', '-G', '-l', 'reboot'])).code === 105);
+
+    await ok(['crm_attribute', '-n', 'cluster-recheck-interval', '-v', '5min']);
+    expect(await ok(['crm_attribute', '-n', 'cluster-recheck-interval', '-G'], 'node3')).toBe('scope=crm_config  name=cluster-recheck-interval value=5min\n');
+    expect(await ok(['crm_attribute', '-n', 'cluster-recheck-interval', '-G', '-q'], 'node3')).toBe('5min\n');
+    expect((await pl(['crm_attribute', '-N', 'node9', '-n', 'x', '-G'])).code).toBe(105);
+    await ok(['crm_attribute', '-t', 'nodes', '-N', 'node1', '-n', 'site', '-v', 'east']);
+    await until('site on node1', async () => (await pl(['crm_attribute', '-t', 'nodes', '-N', 'node1', '-n', 'site', '-G', '-q'], 'node2')).out === 'east\n');
+    expect((await pl(['crm_attribute', '-t', 'bogus', '-n', 'x', '-G'])).code).toBe(64);
+
+    await ok(['crm_standby', '-N', 'node3', '-v', 'on']);
+    await until('node3 standby', async () => (await pl(['crm_standby', '-N', 'node3', '-G'])).out === 'scope=nodes  name=standby value=on\n');
+    await until('crm_mon shows the standby', async () => (await ok(['crm_mon', '-1'])).includes('  * Node node3: standby'));
+    await ok(['crm_standby', '-N', 'node3', '-v', 'off']);
+    await until('node3 back', async () => (await ok(['crm_mon', '-1'])).includes('Online: [ node1 node2 node3 ]'));
+
+    expect(await ok(['crm_failcount', '-r', 'web', '-N', 'node1', '-G'])).toBe('scope=status  name=fail-count-web value=0\n');
+    expect((await pl(['crm_failcount', '-r', 'nope', '-N', 'node1', '-G'])).code).toBe(105);
+  }, 40_000);
+});
+
+describe.skipIf(reason !== undefined)(`cibadmin and crm_mon offline on CIB_file ${reason ? `(skipped: ${reason})` : ''}`, () => {
+  const run = (file: string, args: readonly string[]): Promise<Run> =>
+    new Promise((resolve) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, CIB_file: file };
+      delete env['PACELINE_API_SOCKET'];
+      execFile(process.execPath, [bin, ...args], { env }, (err, out, errText) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out, err: errText }));
+    });
+
+  it('changes the file as cibadmin does, with its exit codes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paceline-cibfile-'));
+    try {
+      const file = join(dir, 'cib.xml');
+      writeFileSync(file, CIB(dir));
+      expect((await run(file, ['cibadmin', '-C', '-o', 'resources', '-X', '<primitive id="extra" class="ocf" provider="paceline" type="Dummy"/>'])).code).toBe(0);
+      expect((await run(file, ['cibadmin', '-C', '-o', 'resources', '-X', '<primitive id="extra" class="ocf" provider="paceline" type="Dummy"/>'])).code).toBe(108);
+      expect((await run(file, ['cibadmin', '-M', '--xpath', "//primitive[@id='extra']", '-X', '<primitive id="extra" description="hello"/>'])).code).toBe(0);
+      const q = await run(file, ['cibadmin', '-Q', '--xpath', "//primitive[@id='extra']"]);
+      expect(q.out).toBe('<primitive id="extra" class="ocf" provider="paceline" type="Dummy" description="hello"/>\n');
+      const root = parseXml((await run(file, ['cibadmin', '-Q'])).out).root;
+      expect(root.attrs['epoch']).toBe('3');
+      expect((await run(file, ['cibadmin', '-D', '-X', '<primitive id="extra"/>'])).code).toBe(0);
+      expect((await run(file, ['cibadmin', '-Q', '--xpath', "//primitive[@id='extra']"])).code).toBe(105);
+      expect((await run(file, ['cibadmin', '-E'])).code).toBe(107);
+      const mon = await run(file, ['crm_mon', '-1', '-r']);
+      expect(mon.out).toContain('Full List of Resources:\n  * web\t(ocf:paceline:Dummy):\t Stopped\n');
+      expect((await run(file, ['cibadmin', '-E', '--force'])).code).toBe(0);
+      expect((await run(file, ['cibadmin', '-Q', '-o', 'resources'])).out).toBe('<resources/>\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
