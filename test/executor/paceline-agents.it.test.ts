@@ -59,13 +59,17 @@ describe('paceline agents from the checkout (real-process suite)', () => {
     expect(md).toMatchObject({ ok: true, metadata: { name: 'paceline-demo' } });
   });
 
-  it.skipIf(!existsSync(join(repoRoot, 'agents/stonith/fence_dummy')))('reads stonith:fence_dummy meta-data and runs its monitor', async () => {
+  it.skipIf(!existsSync(join(repoRoot, 'agents/stonith/fence_dummy')))('reads stonith:fence_dummy meta-data, starts it as a device and runs its monitor', async () => {
     // Fence agents are found in agents/stonith before /usr/sbin, and speak the stdin protocol.
     const agent = { agentClass: 'stonith' as const, type: 'fence_dummy' };
     const md = await new AgentCatalog().metadata(executor, agent);
     if (!md.ok) throw new Error(md.error.message);
     expect(md.metadata.actions.map((a) => a.name)).toEqual(expect.arrayContaining(['on', 'off', 'reboot', 'status', 'monitor', 'list']));
-    const r = await executor.run({ rscId: 'fd', agent, action: 'monitor', params: { state_file: join(dir, 'fence.state') } });
-    expect(r).toMatchObject({ execStatus: 'done', rc: 0 });
+    // As a cluster resource, a fence device is "not running" until started (registered); the
+    // start runs the agent's monitor, and monitors then ask the agent.
+    const params = { state_file: join(dir, 'fence.state') };
+    expect(await executor.run({ rscId: 'fd', agent, action: 'monitor', params })).toMatchObject({ execStatus: 'done', rc: 7 });
+    expect(await executor.run({ rscId: 'fd', agent, action: 'start', params })).toMatchObject({ execStatus: 'done', rc: 0 });
+    expect(await executor.run({ rscId: 'fd', agent, action: 'monitor', params })).toMatchObject({ execStatus: 'done', rc: 0 });
   });
 });
