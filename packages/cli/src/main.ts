@@ -14,6 +14,7 @@ import { registerMessagingCommands } from './commands/messaging.js';
 import { registerNodeCommands } from './commands/node.js';
 import { registerPacemakerTools } from './commands/pacemaker-tools.js';
 import { labCommand } from './commands/lab.js';
+import { registerDrillCommand } from './commands/drill.js';
 import { registerSimCommands } from './commands/sim.js';
 import { registerRaCommands } from './commands/ra.js';
 
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerPacemakerTools(program);
   registerSimCommands(program);
   program.addCommand(labCommand());
+  registerDrillCommand(program);
   return program;
 }
 

@@ -383,6 +383,8 @@ export class ControllerCore {
     this.syncDecided = false;
     this.buffered = [];
     this.scheduling = undefined;
+    // Whoever is DC after the join schedules from scratch; a stale wish must not linger.
+    this.scheduleWantedAtMs = undefined;
     if (!m.members.includes(this.self.id)) {
       this.phase = 'alone';
       return;
@@ -855,12 +857,16 @@ export class ControllerCore {
     this.fenceHistory.push({ target: m.target, action: m.action, ok: m.ok, by: m.by, device: m.device, wallSec: m.wallSec });
     if (this.fenceHistory.length > 100) this.fenceHistory.shift();
     this.log(m.ok ? 'fence-ok' : 'fence-failed', { target: m.target, action: m.action, by: m.by, device: m.device, reason: m.reason });
-    if (m.ok) {
+    // A target that rebooted and is already back in this membership (its join replaced its
+    // history with what it runs now: nothing) must not be marked down again: the join's record of
+    // it is the newer truth. Every member decides alike (the same membership at this point).
+    const rejoined = this.membership?.members.includes(Number(m.targetId)) === true;
+    if (m.ok && !rejoined) {
       let root = setNodeState(this.cibRoot, { id: m.targetId, uname: m.target }, { in_ccm: 'false', crmd: 'offline', join: 'down', expected: 'down' });
       root = clearNodeHistory(root, m.target);
       this.commit(root);
       this.changed('fenced', { target: m.target });
-    }
+    } else if (m.ok) this.log('fenced-already-rejoined', { target: m.target });
     const t = this.transition;
     if (!this.isDc || !t) return;
     for (const a of t.plan.actions) {

@@ -70,9 +70,23 @@ export async function powerOff(state: LabState, name: string, timeoutMs = 10_000
     if (Date.now() > end) throw new Error(`${name} still runs ${timeoutMs} ms after SIGKILL`);
     await sleep(10);
   }
-  if (n.netns !== undefined) net.killNamespaceProcesses(n.netns);
+  if (n.netns !== undefined) {
+    net.killNamespaceProcesses(n.netns);
+    clearRuntimeAddresses(n);
+  }
   markPower(n, 'off');
   return at;
+}
+
+/**
+ * A power loss loses the addresses added at run time (floating IPs): flush them now, keeping the
+ * node its own address, so that whoever brings the links up again (powerOn, or fence_lab's
+ * reboot, which sets the links up before the boot script runs) never exposes a stale floating IP.
+ */
+function clearRuntimeAddresses(n: LabNode): void {
+  const host = n.address.slice(0, n.address.lastIndexOf(':'));
+  net.run(['ip', '-n', n.netns!, 'addr', 'flush', 'dev', net.LAB_IFACE, 'scope', 'global']);
+  net.run(['ip', '-n', n.netns!, 'addr', 'add', `${host}/24`, 'dev', net.LAB_IFACE]);
 }
 
 /** Power on: links up (node side), boot; resolves once the new main process lives. */

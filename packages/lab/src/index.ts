@@ -11,3 +11,6 @@ export * as faultVerbs from './faults.js';
 export { faults } from './faults.js';
 export type { FaultName } from './faults.js';
 export * from './drill.js';
+export * from './drill-timeline.js';
+export * from './drill-render.js';
+export * from './drill-run.js';
