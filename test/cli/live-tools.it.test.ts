@@ -11,39 +11,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childElements, parseXml } from '@paceline/cib';
 import { labDown, labUp, waitSettled, type LabState } from '@paceline/lab';
+import { until, webDummyCib } from '../support/cluster.js';
 import { missing, repoRoot } from '../support/env.js';
 
 const built = join(repoRoot, 'packages/cli/dist/main.js');
 const bin = join(repoRoot, 'packages/cli/bin/paceline.js');
 const reason = missing({ paths: [built] });
 
-const CIB = (labDir: string): string => `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="true"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-      <primitive id="web" class="ocf" provider="paceline" type="Dummy">
-        <operations><op id="web-monitor" name="monitor" interval="1s" timeout="20s"/></operations>
-      </primitive>
-      <primitive id="fence-lab" class="stonith" type="fence_lab">
-        <instance_attributes id="fence-lab-ia">
-          <nvpair id="fence-lab-dir" name="lab_dir" value="${labDir}"/>
-          <nvpair id="fence-lab-hosts" name="pcmk_host_list" value="node1 node2 node3"/>
-        </instance_attributes>
-      </primitive>
-    </resources>
-    <constraints/>
-    <rsc_defaults>
-      <meta_attributes id="rsc-options"><nvpair id="rsc-options-stickiness" name="resource-stickiness" value="100"/></meta_attributes>
-    </rsc_defaults>
-  </configuration>
-  <status/>
-</cib>
-`;
 
 interface Run {
   readonly code: number;
@@ -74,19 +48,12 @@ describe.skipIf(reason !== undefined)(`the live Pacemaker-compatible tools on a 
     return r.out;
   };
   const settle = (): Promise<unknown> => waitSettled(lab.nodes, { timeoutMs: 30_000 });
-  const until = async (what: string, cond: () => Promise<boolean>, ms = 20_000): Promise<void> => {
-    const end = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
   const located = async (): Promise<string> => (/running on: (\S+)/.exec(await ok(['crm_resource', '--locate', '-r', 'web'])) ?? [])[1] ?? '';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'paceline-live-tools-'));
     const cib = join(dir, 'cib.xml');
-    writeFileSync(cib, CIB(dir));
+    writeFileSync(cib, webDummyCib(dir));
     lab = await labUp({ name, nodes: 3, driver: 'local', dir, cib, settleTimeoutMs: 60_000 });
   }, 90_000);
 
@@ -225,7 +192,7 @@ describe.skipIf(reason !== undefined)(`cibadmin and crm_mon offline on CIB_file 
     const dir = mkdtempSync(join(tmpdir(), 'paceline-cibfile-'));
     try {
       const file = join(dir, 'cib.xml');
-      writeFileSync(file, CIB(dir));
+      writeFileSync(file, webDummyCib(dir));
       expect((await run(file, ['cibadmin', '-C', '-o', 'resources', '-X', '<primitive id="extra" class="ocf" provider="paceline" type="Dummy"/>'])).code).toBe(0);
       expect((await run(file, ['cibadmin', '-C', '-o', 'resources', '-X', '<primitive id="extra" class="ocf" provider="paceline" type="Dummy"/>'])).code).toBe(108);
       expect((await run(file, ['cibadmin', '-M', '--xpath', "//primitive[@id='extra']", '-X', '<primitive id="extra" description="hello"/>'])).code).toBe(0);

@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '@paceline/controller';
 import {
   faults,
   floatingIpCib,
@@ -28,21 +27,14 @@ import {
   analyze,
   type LabState,
 } from '@paceline/lab';
+import { apiCall } from '../support/cluster.js';
 import { missing, repoRoot } from '../support/env.js';
 import { existsSync } from 'node:fs';
 
 const built = join(repoRoot, 'packages/cli/dist/main.js');
 const reason = missing({ root: true, netns: true, tools: ['ip', 'nft', 'ping', 'python3'], paths: [built] });
 
-async function api<T>(lab: LabState, node: string, method: string, params?: unknown): Promise<T> {
-  const n = lab.nodes.find((x) => x.name === node)!;
-  const c = await ApiClient.connect({ socket: n.apiSocket });
-  try {
-    return (await c.request(method as never, params as never)) as T;
-  } finally {
-    c.close();
-  }
-}
+const api = apiCall;
 
 async function placement(lab: LabState): Promise<Map<string, Map<string, string[]>>> {
   const report = await labStatus(lab.dir);

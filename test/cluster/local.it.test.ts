@@ -14,72 +14,31 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type StatusResult } from '@paceline/controller';
+import type { StatusResult } from '@paceline/controller';
 import { crmSimulate } from '@paceline/scheduler';
 import { Store } from '@paceline/store';
 import { labDown, labUp, waitSettled, type LabState } from '@paceline/lab';
+import { apiCall, until, webDummyCib } from '../support/cluster.js';
 import { missing, repoRoot } from '../support/env.js';
 
 const built = join(repoRoot, 'packages/cli/dist/main.js');
 const reason = missing({ paths: [built] });
 
-const CIB = (labDir: string): string => `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="true"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-      <primitive id="web" class="ocf" provider="paceline" type="Dummy">
-        <operations><op id="web-monitor" name="monitor" interval="1s" timeout="20s"/></operations>
-      </primitive>
-      <primitive id="fence-lab" class="stonith" type="fence_lab">
-        <instance_attributes id="fence-lab-ia">
-          <nvpair id="fence-lab-dir" name="lab_dir" value="${labDir}"/>
-          <nvpair id="fence-lab-hosts" name="pcmk_host_list" value="node1 node2 node3"/>
-        </instance_attributes>
-      </primitive>
-    </resources>
-    <constraints/>
-    <rsc_defaults>
-      <meta_attributes id="rsc-options"><nvpair id="rsc-options-stickiness" name="resource-stickiness" value="100"/></meta_attributes>
-    </rsc_defaults>
-  </configuration>
-  <status/>
-</cib>
-`;
 
 describe.skipIf(reason !== undefined)(`a local three-node cluster: administration through the API ${reason ? `(skipped: ${reason})` : ''}`, () => {
   let dir = '';
   let lab: LabState;
   const name = `loc${process.pid % 10000}`;
 
-  const call = async <T>(node: string, method: string, params?: unknown): Promise<T> => {
-    const n = lab.nodes.find((x) => x.name === node)!;
-    const c = await ApiClient.connect({ socket: n.apiSocket });
-    try {
-      return (await c.request(method as never, params as never)) as T;
-    } finally {
-      c.close();
-    }
-  };
+  const call = <T>(node: string, method: string, params?: unknown): Promise<T> => apiCall<T>(lab, node, method, params);
   const status = (node = 'node1'): Promise<StatusResult> => call<StatusResult>(node, 'status');
   const where = async (rsc: string, node = 'node1'): Promise<readonly string[]> => (await status(node)).resources.find((r) => r.id === rsc)?.nodes ?? [];
   const settle = (): Promise<unknown> => waitSettled(lab.nodes, { timeoutMs: 30_000 });
-  const until = async (what: string, cond: () => Promise<boolean>, ms = 20_000): Promise<void> => {
-    const end = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'paceline-local-'));
     const cib = join(dir, 'cib.xml');
-    writeFileSync(cib, CIB(dir));
+    writeFileSync(cib, webDummyCib(dir));
     lab = await labUp({ name, nodes: 3, driver: 'local', dir, cib, settleTimeoutMs: 60_000 });
   }, 90_000);
 

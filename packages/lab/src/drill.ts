@@ -11,10 +11,11 @@ import { analyze, transitions, watchIp, type Sample } from './watch.js';
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /**
- * The drill's CIB: `vip` (ocf:paceline:IPaddr on eth0, monitor every 2 s), `dummy` colocated with
- * it, stickiness 100, and with `stonith` a fence_lab device for every node (stonith-enabled).
+ * A lab cluster's CIB: the given resources and constraints, stickiness 100, no-quorum-policy
+ * stop, and with `stonith` a fence_lab device (lab_dir, every node in pcmk_host_list) and
+ * stonith-enabled. `options` adds nvpairs to the cluster property set.
  */
-export function floatingIpCib(opts: { vip: string; labDir: string; nodes: readonly string[]; stonith: boolean }): string {
+export function labCib(opts: { labDir: string; nodes: readonly string[]; stonith: boolean; resources: string; constraints?: string; options?: string }): string {
   const fence = opts.stonith
     ? `      <primitive id="fence-lab" class="stonith" type="fence_lab">
         <instance_attributes id="fence-lab-ia">
@@ -31,11 +32,32 @@ export function floatingIpCib(opts: { vip: string; labDir: string; nodes: readon
       <cluster_property_set id="cib-bootstrap-options">
         <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="${opts.stonith}"/>
         <nvpair id="opt-no-quorum-policy" name="no-quorum-policy" value="stop"/>
-      </cluster_property_set>
+${opts.options ?? ''}      </cluster_property_set>
     </crm_config>
     <nodes/>
     <resources>
-      <primitive id="vip" class="ocf" provider="paceline" type="IPaddr">
+${opts.resources}${fence}    </resources>
+    <constraints>
+${opts.constraints ?? ''}    </constraints>
+    <rsc_defaults>
+      <meta_attributes id="rsc-options">
+        <nvpair id="rsc-options-stickiness" name="resource-stickiness" value="100"/>
+      </meta_attributes>
+    </rsc_defaults>
+  </configuration>
+  <status/>
+</cib>
+`;
+}
+
+/**
+ * The drill's CIB: `vip` (ocf:paceline:IPaddr on eth0, monitor every 2 s), `dummy` colocated with
+ * it, stickiness 100, and with `stonith` a fence_lab device for every node (stonith-enabled).
+ */
+export function floatingIpCib(opts: { vip: string; labDir: string; nodes: readonly string[]; stonith: boolean }): string {
+  return labCib({
+    ...opts,
+    resources: `      <primitive id="vip" class="ocf" provider="paceline" type="IPaddr">
         <instance_attributes id="vip-ia">
           <nvpair id="vip-ip" name="ip" value="${esc(opts.vip)}"/>
           <nvpair id="vip-cidr" name="cidr_netmask" value="24"/>
@@ -46,19 +68,9 @@ export function floatingIpCib(opts: { vip: string; labDir: string; nodes: readon
       <primitive id="dummy" class="ocf" provider="paceline" type="Dummy">
         <operations><op id="dummy-monitor" name="monitor" interval="5s" timeout="20s"/></operations>
       </primitive>
-${fence}    </resources>
-    <constraints>
-      <rsc_colocation id="dummy-with-vip" rsc="dummy" with-rsc="vip" score="INFINITY"/>
-    </constraints>
-    <rsc_defaults>
-      <meta_attributes id="rsc-options">
-        <nvpair id="rsc-options-stickiness" name="resource-stickiness" value="100"/>
-      </meta_attributes>
-    </rsc_defaults>
-  </configuration>
-  <status/>
-</cib>
-`;
+`,
+    constraints: '      <rsc_colocation id="dummy-with-vip" rsc="dummy" with-rsc="vip" score="INFINITY"/>\n',
+  });
 }
 
 export interface FailoverRun {

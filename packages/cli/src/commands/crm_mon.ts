@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ApiClient, StatusResult } from '@paceline/controller';
 import { parseXml, readCib, withAttrs, type Cib, type LrmRscOp } from '@paceline/cib';
-import { compareNodeNames, renderClusterStatus, TextOutput, unpackCluster, type ClusterState, type NodeInfo, type ResourceInfo } from '@paceline/scheduler';
+import { compareNodeNames, ocfExitText, renderClusterStatus, TextOutput, unpackCluster, type ClusterState, type NodeInfo, type ResourceInfo } from '@paceline/scheduler';
 import { CRM_EX, ToolError, ctime, runTool, withApi, withSocketOption, xmlAttr } from './live.js';
 
 /** What crm_mon shows besides the defaults. */
@@ -58,20 +58,7 @@ interface FailedOp {
   readonly op: LrmRscOp;
 }
 
-const OCF_RC_TEXT: Readonly<Record<number, string>> = {
-  0: 'ok',
-  1: 'error',
-  2: 'invalid parameter',
-  3: 'unimplemented feature',
-  4: 'insufficient privileges',
-  5: 'not installed',
-  6: 'not configured',
-  7: 'not running',
-  8: 'promoted',
-  9: 'promoted (failed)',
-  189: 'OCF_DEGRADED',
-  190: 'promoted (degraded)',
-};
+const OCF_RC_TEXT = ocfExitText;
 const OP_STATUS_TEXT: Readonly<Record<number, string>> = { [-1]: 'pending', 0: 'complete', 1: 'Cancelled', 2: 'Timed Out', 3: 'NOT SUPPORTED', 4: 'Error', 5: 'Not installed', 6: 'Not connected', 7: 'Invalid parameter', 8: 'Expired' };
 
 const num = (s: string | undefined): number => {

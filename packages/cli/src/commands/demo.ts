@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ApiClient, type StatusResult } from '@paceline/controller';
-import { faults, floatingIpCib, labDown, labUp, pickSubnetIndex, vipAddress, vipFailoverRun, waitSettled, type LabState } from '@paceline/lab';
+import { faults, floatingIpCib, labCib, labDown, labUp, pickSubnetIndex, vipAddress, vipFailoverRun, waitSettled, type LabState } from '@paceline/lab';
 import { formatClusterStatus } from './node.js';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
@@ -88,42 +88,19 @@ export function runDemo(cibPath: string, io: DemoIo): number {
 
 /** Two Dummy services and fence_lab: the loopback demo (every node shares the machine's addresses). */
 export function loopbackDemoCib(labDir: string, nodes: readonly string[]): string {
-  return `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="true"/>
-        <nvpair id="opt-no-quorum-policy" name="no-quorum-policy" value="stop"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-      <primitive id="web" class="ocf" provider="paceline" type="Dummy">
+  return labCib({
+    labDir,
+    nodes,
+    stonith: true,
+    resources: `      <primitive id="web" class="ocf" provider="paceline" type="Dummy">
         <operations><op id="web-monitor" name="monitor" interval="2s" timeout="20s"/></operations>
       </primitive>
       <primitive id="app" class="ocf" provider="paceline" type="Dummy">
         <operations><op id="app-monitor" name="monitor" interval="5s" timeout="20s"/></operations>
       </primitive>
-      <primitive id="fence-lab" class="stonith" type="fence_lab">
-        <instance_attributes id="fence-lab-ia">
-          <nvpair id="fence-lab-dir" name="lab_dir" value="${labDir.replace(/[<&"]/g, '')}"/>
-          <nvpair id="fence-lab-hosts" name="pcmk_host_list" value="${nodes.join(' ')}"/>
-        </instance_attributes>
-        <operations><op id="fence-lab-monitor" name="monitor" interval="60s"/></operations>
-      </primitive>
-    </resources>
-    <constraints>
-      <rsc_colocation id="app-with-web" rsc="app" with-rsc="web" score="INFINITY"/>
-    </constraints>
-    <rsc_defaults>
-      <meta_attributes id="rsc-options">
-        <nvpair id="rsc-options-stickiness" name="resource-stickiness" value="100"/>
-      </meta_attributes>
-    </rsc_defaults>
-  </configuration>
-  <status/>
-</cib>
-`;
+`,
+    constraints: '      <rsc_colocation id="app-with-web" rsc="app" with-rsc="web" score="INFINITY"/>\n',
+  });
 }
 
 function canUseNetns(): boolean {

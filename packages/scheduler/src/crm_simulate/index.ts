@@ -17,7 +17,7 @@
  *   './crm_simulate/index.js'`) so the CLI can import it from '@paceline/scheduler'.
  */
 export { crmSimulate, simulateCib, readCibText, exitCodes, scoreLine, type CrmSimulateOptions, type CrmSimulateResult } from './run.js';
-export { renderClusterStatus, compareNodeNames } from './status.js';
+export { renderClusterStatus, compareNodeNames, ocfExitText } from './status.js';
 export { formatSummary, formatSummaryLine, SummaryWidths } from './summary.js';
 export { executeTransition, graphOrder, inGraph } from './execute.js';
 export { renderDot, renderGraphXml } from './graph.js';

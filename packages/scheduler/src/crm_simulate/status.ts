@@ -10,7 +10,7 @@
  */
 import { parseScore, SCORE_INFINITY, type Cib, type Primitive, type Resource } from '@paceline/cib';
 import type { ClusterState, NodeInfo, ResourceInfo, Role } from '../types.js';
-import { mergeNvSets, parseIntervalMs } from '../util.js';
+import { mergeNvSets, parseIntervalMs, parseRole } from '../util.js';
 import { TextOutput } from './text.js';
 import { configuredId } from '../graph-info.js';
 
@@ -415,21 +415,10 @@ function isDisabled(view: View, r: ResourceInfo): boolean {
   return role === 'Stopped' || (role === 'Unpromoted' && isUnderPromotable(view, r));
 }
 
+/** A role as written in target-role; "unknown" is not a role one can ask for. */
 function textToRole(text: string): Role | undefined {
-  switch (text.toLowerCase()) {
-    case 'stopped':
-      return 'Stopped';
-    case 'started':
-      return 'Started';
-    case 'slave':
-    case 'unpromoted':
-      return 'Unpromoted';
-    case 'master':
-    case 'promoted':
-      return 'Promoted';
-    default:
-      return undefined;
-  }
+  const role = parseRole(text);
+  return role === 'Unknown' ? undefined : role;
 }
 
 function uberParent(view: View, r: ResourceInfo): ResourceInfo {
@@ -558,7 +547,8 @@ function displayableRole(view: View, r: ResourceInfo): Role {
   return r.role;
 }
 
-const ocfExitText: Readonly<Record<number, string>> = {
+/** Pacemaker's services_ocf_exitcode_str: the text crm_simulate and crm_mon show for an rc. */
+export const ocfExitText: Readonly<Record<number, string>> = {
   0: 'ok',
   1: 'error',
   2: 'invalid parameter',
