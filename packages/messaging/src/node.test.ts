@@ -189,4 +189,15 @@ describe('messaging core scenarios (simulated clock and network)', () => {
     expect(new Set([1, 2, 3].map((id) => lastView(sim, id)?.id.epoch)).size).toBe(1);
     expect(safety(sim)).toEqual([]);
   });
+  // Once ordered traffic is delivered and acknowledged, every node is quiescent, the leader (the
+  // sequencer, which acknowledges to nobody) included: an idle driver then sleeps until its next
+  // heartbeat instead of ticking at full rate.
+  it('lets every node, the leader included, go quiescent after traffic', () => {
+    const sim = started();
+    for (const id of [1, 2, 3]) expect(sim.core(id)!.send(SIM_GROUP, Buffer.from(`m${id}`)).ok).toBe(true);
+    sim.run(1000);
+    const leader = lastView(sim, 1)?.id.leader;
+    expect(leader).toBeDefined();
+    for (const id of [1, 2, 3]) expect({ id, quiescent: sim.core(id)!.quiescent }).toEqual({ id, quiescent: true });
+  });
 });

@@ -112,14 +112,14 @@ export class NodeRuntime {
 
   /**
    * Quiescent: sleep until the core's next timed work (a heartbeat, a peer's warn or dead time),
-   * at most half a heartbeat interval; while the membership is unsettled, a quarter interval.
+   * at most one heartbeat interval; while the membership is unsettled, a quarter interval.
    * Fewer wake-ups are what keeps an idle node's CPU low; packets still wake it at once.
    */
   private idleDelayMs(): number {
     const hb = this.cfg.core.timing.heartbeatIntervalMs;
     const due = this.core.nextDueMs();
     if (due === undefined) return Math.max(this.cfg.tickIntervalMs, Math.floor(hb / 4));
-    return Math.min(Math.floor(hb / 2), Math.max(this.cfg.tickIntervalMs, Math.ceil(due - this.nowMs())));
+    return Math.min(hb, Math.max(this.cfg.tickIntervalMs, Math.ceil(due - this.nowMs())));
   }
 
   private timerIdle = false;
@@ -237,7 +237,11 @@ export class NodeRuntime {
     const now = this.nowMs();
     this.links[linkIdx]?.heardMs.set(opened.header.senderNodeId, now);
     this.core.step({ nodeId: opened.header.senderNodeId, incarnation: opened.header.incarnation }, m, now);
-    this.schedulePump();
+    // A heartbeat on a quiescent node is answered at once: deferring it to the next turn of the
+    // event loop would cost an idle node a second wake-up per packet. Other traffic is pumped once
+    // per burst, so that acknowledgements and retransmissions share datagrams.
+    if (this.timerIdle && this.core.quiescent) this.pump();
+    else this.schedulePump();
   }
 
   /** Sends what the core produced and hands its events to the host. */
