@@ -40,6 +40,8 @@ import {
   type CibVersion,
   type XmlElement,
   validateCib,
+  parseIntervalMs,
+  readCib,
 } from '@paceline/cib';
 import type { ActionRequest, ActionResult, AgentClass } from '@paceline/executor';
 import {
@@ -48,6 +50,8 @@ import {
   recordOpResult,
   setNodeAttribute,
   setNodeState,
+  unpackCluster,
+  OpParamSource,
   type FenceDevice,
   type OpResultRecord,
   type PlannedAction,
@@ -105,7 +109,13 @@ export interface Membership {
 export type ClientRequest =
   | { readonly kind: 'cib-update'; readonly base?: string; readonly request: WireCibRequest }
   | { readonly kind: 'attr'; readonly node: string; readonly name: string; readonly value?: string; readonly lifetime: 'forever' | 'reboot' }
-  | { readonly kind: 'cleanup'; readonly lrmId: string; readonly node?: string };
+  /** crm_resource --cleanup: forget the resource's history and fail counts where it has failures. */
+  | { readonly kind: 'cleanup'; readonly lrmId: string; readonly node?: string }
+  /**
+   * crm_resource --refresh: forget the whole history and fail counts of a resource (or, without
+   * `lrmId`, of every resource) on `node` (or every node), failures or not: it is probed again.
+   */
+  | { readonly kind: 'refresh'; readonly lrmId?: string; readonly node?: string };
 
 export interface ClientReply {
   readonly reqId: string;
@@ -144,10 +154,17 @@ export interface ControllerOutput {
   readonly journal: JournalEvent[];
   /** The node may exit now (after a graceful shutdown). */
   exit: boolean;
+  /**
+   * This node fenced itself without a fence device (see README, no-quorum-policy=suicide): it has
+   * stopped what it ran, as hard as it could, and must now exit at once, without the graceful
+   * shutdown, with a failure status so that its supervisor starts it again (a reboot). `exit` is
+   * set too. The reason, for the log.
+   */
+  selfFence: string | undefined;
 }
 
 function emptyOutput(): ControllerOutput {
-  return { send: [], exec: [], cancel: [], schedule: [], persist: undefined, quorateVersion: undefined, replies: [], journal: [], exit: false };
+  return { send: [], exec: [], cancel: [], schedule: [], persist: undefined, quorateVersion: undefined, replies: [], journal: [], exit: false, selfFence: undefined };
 }
 
 type ActionState = 'pending' | 'dispatched' | 'done' | 'failed';
@@ -164,7 +181,9 @@ interface Transition {
 
 type LocalCall =
   | { readonly kind: 'action'; readonly dc: number; readonly tr: number; readonly action: PlannedAction; reported: boolean; readonly transitionKey: string }
-  | { readonly kind: 'fence'; readonly tr: number; readonly action: PlannedAction; readonly device: FenceDevice; readonly reason: string | undefined };
+  | { readonly kind: 'fence'; readonly tr: number; readonly action: PlannedAction; readonly device: FenceDevice; readonly reason: string | undefined }
+  /** An administrator's fencing request (stonith_admin), outside any transition: `requestFence`. */
+  | { readonly kind: 'manual-fence'; readonly reqId: string; readonly target: string; readonly action: 'off' | 'on' | 'reboot'; readonly device: FenceDevice };
 
 interface PendingUpdate {
   readonly acks: Set<number>;
@@ -225,6 +244,16 @@ export function parseDurationMs(text: string | undefined): number | undefined {
   return Math.round(n * mult);
 }
 
+/**
+ * The fence devices that can fence `target` (all of them when undefined), the most preferred
+ * first: higher priority, then id in byte order (as Pacemaker's fencer picks among devices).
+ */
+export function fenceDevicesFor(devices: readonly FenceDevice[], target?: string): FenceDevice[] {
+  return devices
+    .filter((d) => target === undefined || d.hostList === undefined || d.hostList.includes(target))
+    .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 export class ControllerCore {
   readonly self: ControllerNode;
   private readonly nodes: readonly ControllerNode[];
@@ -251,6 +280,8 @@ export class ControllerCore {
   private membershipKey = '';
   private phase: 'alone' | 'syncing' | 'joined' = 'alone';
   private wasQuorate = false;
+  /** This process has been in a quorate membership (Pacemaker's controld_ever_had_quorum). */
+  private everQuorate = false;
   private quorateVersion: CibVersion;
   private readonly hellos = new Map<number, { version: CibVersion; quorateVersion: CibVersion; digest: string; wasQuorate: boolean; node: string; records: readonly OpResultRecord[] }>();
   private syncDecided = false;
@@ -281,6 +312,12 @@ export class ControllerCore {
 
   // Shutdown
   private shuttingDown = false;
+  /** Self-fencing (no-quorum-policy=suicide): no new work; `stops` are the hard stops still running. */
+  private selfFencing: { readonly reason: string; readonly stops: Set<number> } | undefined;
+  /** Monotonic ms by which a fail count expires (failure-timeout): the DC schedules again then. */
+  private recheckAtMs: number | undefined;
+  /** Expired fail counts the DC asked to clear (node|rsc|last-failure), so it asks once. */
+  private readonly clearingFailCounts = new Set<string>();
 
   constructor(opts: ControllerOptions) {
     this.self = opts.self;
@@ -377,8 +414,10 @@ export class ControllerCore {
     if (previous) this.wasQuorate = previous.quorate;
     this.membership = m;
     this.membershipKey = key;
+    if (m.quorate && m.members.includes(this.self.id)) this.everQuorate = true;
     this.log('membership', { members: m.members.map((id) => this.nodeName(id)), quorate: m.quorate, view: m.viewKey });
     this.abortTransition('membership change', m);
+    this.clearingFailCounts.clear();
     this.hellos.clear();
     this.syncDecided = false;
     this.buffered = [];
@@ -424,9 +463,15 @@ export class ControllerCore {
       this.onFenceResult(call, r);
       return;
     }
+    if (call.kind === 'manual-fence') {
+      this.calls.delete(tag);
+      this.onManualFenceResult(call, r);
+      return;
+    }
     const a = call.action;
     const recurring = a.intervalMs > 0 && a.task === 'monitor';
     if (!recurring) this.calls.delete(tag);
+    this.hardStopDone(tag);
     if (r.execStatus === 'cancelled' && recurring) {
       this.calls.delete(tag);
       return;
@@ -450,7 +495,10 @@ export class ControllerCore {
       return;
     }
     this.lastPlan = plan;
+    this.recheckAtMs = this.failureExpiryMs();
+    if (this.recheckAtMs !== undefined) this.log('recheck-by', { inMs: Math.round(this.recheckAtMs - this.nowMs), why: 'failure-timeout' });
     if (this.scheduleWantedAtMs !== undefined) return; // Something changed meanwhile: schedule again first.
+    if (this.clearExpiredFailCounts()) return; // Their removal reschedules once it is applied.
     const runnable = plan.actions.filter((a) => !a.blocked);
     if (runnable.length === 0) {
       this.log('transition-idle', { summary: plan.summary });
@@ -494,9 +542,14 @@ export class ControllerCore {
         return;
       }
       case 'cleanup':
+      case 'refresh': {
+        if (req.node !== undefined && !this.nodeByName(req.node) && !this.configuredNode(req.node)) return refuse('no-such-node', `no node named ${req.node}`);
         this.pendingUpdates.set(reqId, { acks: new Set(), applied: false, version: undefined });
-        this.send({ t: 'cleanup', lrmId: req.lrmId, ...(req.node !== undefined ? { node: req.node } : {}), req: reqId });
+        const where = req.node !== undefined ? { node: req.node } : {};
+        if (req.kind === 'cleanup') this.send({ t: 'cleanup', lrmId: req.lrmId, ...where, req: reqId, failed: true });
+        else this.send({ t: 'refresh', ...(req.lrmId !== undefined ? { lrmId: req.lrmId } : {}), ...where, req: reqId });
         return;
+      }
       default: {
         const never: never = req;
         return refuse('bad-request', `unknown request ${JSON.stringify(never)}`);
@@ -531,16 +584,61 @@ export class ControllerCore {
         }
       }
     }
-    if (!this.transition && !this.scheduling && nowMs - this.lastScheduleMs >= this.recheckMs()) this.wantSchedule(0);
+    if (!this.transition && !this.scheduling && nowMs >= this.nextRecheckMs()) this.wantSchedule(0);
     if (this.scheduleWantedAtMs !== undefined && nowMs >= this.scheduleWantedAtMs && !this.transition && !this.scheduling) this.runScheduler();
   }
 
   /** When tick() next has work (monotonic ms), so a driver can sleep until then; undefined: nothing due. */
   nextWakeMs(): number | undefined {
-    if (!this.isDc) return undefined;
-    let at = this.scheduleWantedAtMs ?? (this.transition || this.scheduling ? Infinity : this.lastScheduleMs + this.recheckMs());
+    if (!this.isDc || this.selfFencing) return undefined;
+    let at = this.scheduleWantedAtMs ?? (this.transition || this.scheduling ? Infinity : this.nextRecheckMs());
     if (this.transition) for (const d of this.transition.deadline.values()) at = Math.min(at, d + 1);
     return Number.isFinite(at) ? at : undefined;
+  }
+
+  /**
+   * When the DC runs the scheduler again although nothing changed: cluster-recheck-interval after
+   * the last run, or sooner when a fail count expires by failure-timeout before that (Pacemaker
+   * 2.1's "recheck-by"), so that a failure-timeout of 20 s takes effect about 20 s later.
+   */
+  private nextRecheckMs(): number {
+    const interval = this.lastScheduleMs + this.recheckMs();
+    return this.recheckAtMs !== undefined && this.recheckAtMs > this.lastScheduleMs ? Math.min(interval, this.recheckAtMs) : interval;
+  }
+
+  /**
+   * The monotonic time at which the next fail count of the CIB expires (the first second at
+   * which the scheduler's `now > last-failure + failure-timeout` holds), or undefined. Cheap when
+   * there are no failures: only then is the CIB unpacked.
+   */
+  private failureExpiryMs(): number | undefined {
+    const nowSec = Math.floor(this.wallMs / 1000);
+    const at = nextFailureExpirySec(this.cibRoot, nowSec);
+    return at === undefined ? undefined : this.nowMs + Math.max(0, at * 1000 - this.wallMs);
+  }
+
+  /**
+   * The DC clears fail counts that failure-timeout expired (Pacemaker's scheduler asks for that
+   * with a clear_failcount action, "it expired"; the scheduler here only ignores them): their
+   * fail-count and last-failure attributes go, as an administrator's cleanup of the counts would.
+   * Returns whether it asked for anything (the changes reschedule when they are applied).
+   */
+  private clearExpiredFailCounts(): boolean {
+    if (!this.membership?.quorate) return false;
+    const nowSec = Math.floor(this.wallMs / 1000);
+    let any = false;
+    for (const e of failureTimeoutEntries(this.cibRoot, nowSec)) {
+      if (nowSec <= e.lastSec + e.timeoutSec) continue;
+      const key = `${e.node}|${e.rsc}|${e.lastSec}`;
+      if (this.clearingFailCounts.has(key)) continue;
+      const node = this.nodeByName(e.node) ?? this.configuredNode(e.node);
+      if (!node) continue;
+      this.clearingFailCounts.add(key);
+      this.log('failcount-expired', { node: e.node, rsc: e.rsc, lastFailure: e.lastSec, failureTimeout: e.timeoutSec });
+      for (const name of e.attrs) this.send({ t: 'attr', node: node.name, id: String(node.id), name, kind: 'transient' });
+      any = true;
+    }
+    return any;
   }
 
   private recheckMs(): number {
@@ -560,7 +658,7 @@ export class ControllerCore {
       case 'exec':
         // Run orders of this membership's DC (members[0]), also while the join is in progress: an
         // order sent just before a view change is delivered in the new view, and its DC waits for it.
-        if (m.action.node === this.self.name && m.dc === this.membership?.members[0]) this.runAction(m.dc, m.tr, m.action);
+        if (m.action.node === this.self.name && m.dc === this.membership?.members[0] && !this.selfFencing) this.runAction(m.dc, m.tr, m.action);
         return;
       case 'ack': {
         const p = this.pendingUpdates.get(m.req);
@@ -749,15 +847,19 @@ export class ControllerCore {
         return;
       }
       case 'cleanup': {
-        const targets = m.node !== undefined ? [m.node] : this.nodeStates().map((ns) => ns.attrs['uname'] ?? '');
+        const all = m.node !== undefined ? [m.node] : this.nodeStates().map((ns) => ns.attrs['uname'] ?? '');
+        // An administrator's cleanup touches only nodes where the resource failed (crm_resource -C).
+        const targets = m.failed ? all.filter((n) => hasFailures(this.cibRoot, n, m.lrmId)) : all;
         let root = this.cibRoot;
         for (const n of targets) root = clearResourceHistory(root, n, m.lrmId);
         this.commit(root);
-        if (m.node === undefined || m.node === this.self.name) this.localHistory.delete(m.lrmId);
-        this.changed('cleanup', { rsc: m.lrmId, node: m.node });
+        if (targets.includes(this.self.name)) this.localHistory.delete(m.lrmId);
+        this.changed('cleanup', { rsc: m.lrmId, node: m.node, cleaned: targets });
         if (m.req) this.updateApplied(m.req, true);
         return;
       }
+      case 'refresh':
+        return this.applyRefresh(m);
       case 'cancelled': {
         const root = removeOpEntry(this.cibRoot, m.node, `${m.lrmId}_monitor_${m.intervalMs}`);
         this.commit(root);
@@ -768,6 +870,31 @@ export class ControllerCore {
       default:
         return;
     }
+  }
+
+  /**
+   * crm_resource --refresh: the resource's (or every resource's) history and fail counts go on the
+   * named node (or everywhere), failures or not; this node's executor forgets them too (its
+   * recurring monitors of them are cancelled, as Pacemaker's lrm delete does), so the scheduler
+   * probes them again.
+   */
+  private applyRefresh(m: Extract<CrmMessage, { t: 'refresh' }>): void {
+    const targets = m.node !== undefined ? [m.node] : this.nodeStates().map((ns) => ns.attrs['uname'] ?? '');
+    let root = this.cibRoot;
+    for (const n of targets) {
+      const ids = m.lrmId !== undefined ? [m.lrmId] : [...new Set([...lrmResourceIds(root, n), ...failedResourceIds(root, n)])];
+      for (const id of ids) root = clearResourceHistory(root, n, id);
+    }
+    this.commit(root);
+    if (targets.includes(this.self.name)) {
+      const ids = m.lrmId !== undefined ? [m.lrmId] : [...this.localHistory.keys()];
+      for (const id of ids) {
+        this.cancelRecurring(id, undefined);
+        this.localHistory.delete(id);
+      }
+    }
+    this.changed('refresh', { rsc: m.lrmId, node: m.node });
+    if (m.req) this.updateApplied(m.req, true);
   }
 
   private applyUpdate(m: Extract<CrmMessage, { t: 'update' }>): void {
@@ -861,7 +988,8 @@ export class ControllerCore {
     // history with what it runs now: nothing) must not be marked down again: the join's record of
     // it is the newer truth. Every member decides alike (the same membership at this point).
     const rejoined = this.membership?.members.includes(Number(m.targetId)) === true;
-    if (m.ok && !rejoined) {
+    // Unfencing ("on") powers a node on or gives it its access back: it marks nothing down.
+    if (m.ok && !rejoined && m.action !== 'on') {
       let root = setNodeState(this.cibRoot, { id: m.targetId, uname: m.target }, { in_ccm: 'false', crmd: 'offline', join: 'down', expected: 'down' });
       root = clearNodeHistory(root, m.target);
       this.commit(root);
@@ -918,14 +1046,18 @@ export class ControllerCore {
   }
 
   private runScheduler(): void {
-    if (!this.membership) return;
+    if (!this.membership || this.selfFencing) return;
     this.scheduleWantedAtMs = undefined;
     this.lastScheduleMs = this.nowMs;
     const token = this.nextToken++;
     this.scheduling = { token, forMembership: this.membershipKey };
     const nowSec = Math.floor(this.wallMs / 1000);
     // execution-date makes the saved input replayable: crm_simulate -x uses it as "now".
-    const input = withAttrs(this.cibRoot, { 'have-quorum': this.membership.quorate ? '1' : '0', 'dc-uuid': String(this.self.id), 'execution-date': String(nowSec) });
+    // no-quorum-panic: this controller had quorum and lost it (as Pacemaker's controller marks
+    // it): only then does no-quorum-policy=suicide fence the partition, so that a node booting
+    // alone does not fence itself over and over.
+    const panic: Record<string, string> = !this.membership.quorate && this.everQuorate ? { 'no-quorum-panic': '1' } : {};
+    const input = withAttrs(this.cibRoot, { 'have-quorum': this.membership.quorate ? '1' : '0', 'dc-uuid': String(this.self.id), 'execution-date': String(nowSec), ...panic });
     this.out.schedule.push({ token, cibXml: writeElement(input), nowSec });
     this.log('schedule', { token, version: formatVersion(this.cibVersion), quorate: this.membership.quorate });
   }
@@ -1083,9 +1215,7 @@ export class ControllerCore {
   }
 
   private devicesFor(plan: TransitionPlan, target: string): FenceDevice[] {
-    return plan.fenceDevices
-      .filter((d) => d.hostList === undefined || d.hostList.includes(target))
-      .sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
+    return fenceDevicesFor(plan.fenceDevices, target);
   }
 
   private startFencing(t: Transition, a: PlannedAction): void {
@@ -1095,6 +1225,13 @@ export class ControllerCore {
     const devices = this.devicesFor(t.plan, target);
     const device = devices[(attempts - 1) % Math.max(1, devices.length)];
     const reason = a.key;
+    if (target === this.self.name) {
+      // Fencing this very node (no-quorum-policy=suicide): the node's own device against itself,
+      // as Pacemaker's fencer allows suicide when the DC is alone; without one, a hard stop.
+      this.log('self-fence', { action: a.fenceAction ?? 'reboot', device: device?.id, why: a.key });
+      if (!device) return this.hardStop(`no fence device can fence ${target}`);
+      this.selfFencing = { reason: `fenced by its own device ${device.id}`, stops: new Set() };
+    }
     if (!device) {
       this.counters.fencingFailed++;
       this.log('fence-no-device', { target, why: 'no configured fence device can fence this node' });
@@ -1121,6 +1258,43 @@ export class ControllerCore {
   }
 
   /**
+   * stonith_admin --fence / --reboot / --unfence: runs `device` against `target` on this node's
+   * executor now, outside any transition (as Pacemaker's fencer executes a manual request). The
+   * outcome is broadcast as `fenced`, so every member journals it and keeps it in its fence
+   * history, and a successful off or reboot marks the target down as a scheduled fencing does;
+   * then `reqId` is answered (ok, or the device's failure). Needs a joined, quorate node.
+   */
+  requestFence(reqId: string, target: string, action: 'off' | 'on' | 'reboot', device: FenceDevice, nowMs: number, wallMs: number): void {
+    this.setTime(nowMs, wallMs);
+    const refuse = (code: string, message: string): void => void this.out.replies.push({ reqId, ok: false, error: { code, message } });
+    if (this.phase !== 'joined' || !this.membership) return refuse('not-joined', 'this node has not joined the cluster yet; retry in a moment');
+    if (!this.membership.quorate) return refuse('no-quorum', 'this partition has no quorum: it may not fence');
+    if (target === this.self.name && action !== 'on') return refuse('bad-request', `${target} is this node: ask another node to fence it`);
+    const tag = this.nextTag++;
+    this.calls.set(tag, { kind: 'manual-fence', reqId, target, action, device });
+    this.log('fence-request', { target, action, device: device.id, manual: true });
+    this.out.exec.push({
+      tag,
+      request: {
+        rscId: device.id,
+        agent: { agentClass: device.agent.class as AgentClass, ...(device.agent.provider ? { provider: device.agent.provider } : {}), type: device.agent.type },
+        action,
+        target,
+        params: device.params,
+        timeoutMs: device.timeoutMs,
+      },
+    });
+  }
+
+  private onManualFenceResult(call: Extract<LocalCall, { kind: 'manual-fence' }>, r: ActionResult): void {
+    const ok = r.execStatus === 'done' && r.rc === 0;
+    const reason = ok ? 'stonith_admin' : (r.exitReason ?? `rc ${r.rc} (${r.execStatus})`);
+    const targetId = String(this.nodeByName(call.target)?.id ?? this.configuredNode(call.target)?.id ?? call.target);
+    this.send({ t: 'fenced', target: call.target, targetId, action: call.action, ok, by: this.self.name, device: call.device.id, reason, wallSec: Math.floor(this.wallMs / 1000) });
+    this.out.replies.push(ok ? { reqId: call.reqId, ok: true, result: { target: call.target, action: call.action, device: call.device.id } } : { reqId: call.reqId, ok: false, error: { code: 'fence-failed', message: `fencing ${call.target} (${call.action}) with ${call.device.id} failed: ${reason}` } });
+  }
+
+  /**
    * priority-fencing-delay: fencing a node that runs more important resources (by the `priority`
    * meta attribute) than this one waits, so that in a split of a two-node cluster the node with
    * the services fences first and wins the race.
@@ -1136,6 +1310,12 @@ export class ControllerCore {
   private onFenceResult(call: Extract<LocalCall, { kind: 'fence' }>, r: ActionResult): void {
     const target = call.action.node ?? '';
     const ok = r.execStatus === 'done' && r.rc === 0;
+    if (target === this.self.name && this.selfFencing?.stops.size === 0) {
+      // Still alive after fencing itself: the device failed (or "succeeded" without effect).
+      this.selfFencing = undefined;
+      this.log('self-fence-device-failed', { device: call.device.id, rc: r.rc, status: r.execStatus, reason: r.exitReason });
+      return this.hardStop(`fence device ${call.device.id} could not fence this node (rc ${r.rc}, ${r.execStatus})`);
+    }
     if (ok) {
       this.counters.fencingOk++;
       this.fenceAttempts.delete(target);
@@ -1152,6 +1332,66 @@ export class ControllerCore {
       reason: ok ? call.reason : (r.exitReason ?? `rc ${r.rc} (${r.execStatus})`),
       wallSec: Math.floor(this.wallMs / 1000),
     });
+  }
+
+  /**
+   * Self-fencing without a device: every resource this node's executor ran is stopped at once,
+   * in no order (its recurring monitors cancelled, new orders ignored), then the node exits
+   * (ControllerOutput.selfFence). What a stop could not stop keeps running: the quorate side
+   * fences this node before it recovers anything, as it does for any lost node.
+   */
+  private hardStop(reason: string): void {
+    if (this.selfFencing && this.selfFencing.stops.size > 0) return;
+    const stops = new Set<number>();
+    this.selfFencing = { reason, stops };
+    this.scheduleWantedAtMs = undefined;
+    for (const key of [...this.recurring.keys()]) this.cancelRecurring(key.slice(0, key.lastIndexOf(':')), undefined);
+    const nowSec = Math.floor(this.wallMs / 1000);
+    let source: OpParamSource | undefined;
+    try {
+      source = new OpParamSource(readCib(this.cibRoot), nowSec);
+    } catch (e) {
+      this.log('hard-stop-no-params', { error: e instanceof Error ? e.message : String(e) });
+    }
+    const nodeAttrs = new Map(transientNvpairs(this.cibRoot, this.self.name).map((nv) => [nv.attrs['name'] ?? '', nv.attrs['value'] ?? '']));
+    const active: string[] = [];
+    for (const [lrmId, ops] of this.localHistory) {
+      const last = ops.get(`${lrmId}_last_0`);
+      if (!last || !mayBeActive(last) || last.agent.class === 'stonith') continue;
+      active.push(lrmId);
+      const configured = lrmId.replace(/:\d+$/, '');
+      const params = source?.params(configured, nodeAttrs) ?? new Map<string, string>();
+      const tag = this.nextTag++;
+      const action: PlannedAction = {
+        id: -1, key: `${lrmId}_stop_0`, kind: 'rsc', task: 'stop', rsc: lrmId, lrmId, node: this.self.name, intervalMs: 0, expectedRc: 0, inputs: [], blocked: false,
+        agent: last.agent, params: Object.fromEntries(params), timeoutMs: 20_000,
+      };
+      this.calls.set(tag, { kind: 'action', dc: this.self.id, tr: 0, action, reported: true, transitionKey: `-1:0:0:paceline-self-fence` });
+      stops.add(tag);
+      this.out.exec.push({
+        tag,
+        request: {
+          rscId: lrmId,
+          agent: { agentClass: last.agent.class as AgentClass, ...(last.agent.provider ? { provider: last.agent.provider } : {}), type: last.agent.type },
+          action: 'stop', intervalMs: 0, recurring: false, timeoutMs: 20_000, params: Object.fromEntries(params), meta: {},
+        },
+      });
+    }
+    this.log('hard-stop', { reason, resources: active });
+    if (stops.size === 0) this.selfFenceExit();
+  }
+
+  private hardStopDone(tag: number): void {
+    const f = this.selfFencing;
+    if (!f || !f.stops.delete(tag)) return;
+    if (f.stops.size === 0) this.selfFenceExit();
+  }
+
+  private selfFenceExit(): void {
+    const reason = this.selfFencing?.reason ?? 'self-fence';
+    this.log('self-fenced', { reason });
+    this.out.selfFence = reason;
+    this.out.exit = true;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1246,6 +1486,125 @@ export class ControllerCore {
       ops.set(`${rec.lrmId}_last_0`, rec);
     }
   }
+}
+
+/** Whether a resource's last recorded operation leaves it possibly active (what a hard stop stops). */
+function mayBeActive(last: OpResultRecord): boolean {
+  if (last.task === 'stop') return last.rc !== 0 || last.opStatus !== 0;
+  if (last.task === 'monitor') return !(last.rc === 7 && last.opStatus === 0);
+  if (last.task === 'migrate_to') return last.rc !== 0;
+  return true;
+}
+
+/** Whether `lrmId` has a fail count or a recorded failed operation on `uname` (what cleanup cleans). */
+function hasFailures(cib: XmlElement, uname: string, lrmId: string): boolean {
+  if (failedResourceIds(cib, uname).has(lrmId)) return true;
+  const ns = nodeStateOf(cib, uname);
+  const lrm = ns ? firstChild(ns, 'lrm') : undefined;
+  const resources = lrm ? firstChild(lrm, 'lrm_resources') : undefined;
+  const r = resources ? childElements(resources, 'lrm_resource').find((x) => x.attrs['id'] === lrmId) : undefined;
+  return r !== undefined && childElements(r, 'lrm_rsc_op').some((op) => op.attrs['id'] === `${lrmId}_last_failure_0`);
+}
+
+/** Resources with a fail-count or last-failure attribute on `uname`. */
+function failedResourceIds(cib: XmlElement, uname: string): Set<string> {
+  const out = new Set<string>();
+  for (const name of transientAttrNames(cib, uname)) {
+    const m = /^(?:fail-count|last-failure)-(.+?)(?:#.*)?$/.exec(name);
+    if (m) out.add(m[1]!);
+  }
+  return out;
+}
+
+/** Ids of the lrm_resource entries of `uname`'s status. */
+function lrmResourceIds(cib: XmlElement, uname: string): string[] {
+  const ns = nodeStateOf(cib, uname);
+  const lrm = ns ? firstChild(ns, 'lrm') : undefined;
+  const resources = lrm ? firstChild(lrm, 'lrm_resources') : undefined;
+  return resources ? childElements(resources, 'lrm_resource').map((r) => r.attrs['id'] ?? '') : [];
+}
+
+/** One resource's failures on one node, with the failure-timeout that applies to them. */
+export interface FailureTimeoutEntry {
+  readonly node: string;
+  /** The resource id as the attributes name it (the part after fail-count- / last-failure-, before '#'). */
+  readonly rsc: string;
+  /** Newest last-failure (epoch seconds). */
+  readonly lastSec: number;
+  readonly timeoutSec: number;
+  /** The fail-count-* and last-failure-* attribute names of this resource on this node. */
+  readonly attrs: readonly string[];
+}
+
+/**
+ * Fail counts subject to a failure-timeout (the resource's own meta, then its parents', with
+ * rsc_defaults as the scheduler merges them), read from the transient attributes as the scheduler
+ * reads them. Unpacks the CIB only when some node has a last-failure attribute.
+ */
+export function failureTimeoutEntries(cib: XmlElement, nowSec: number): FailureTimeoutEntry[] {
+  const byNode = new Map<string, Map<string, { last: number; count: boolean; attrs: string[] }>>();
+  let anyLast = false;
+  for (const ns of nodeStatesOf(cib)) {
+    const uname = ns.attrs['uname'] ?? '';
+    for (const nv of transientNvpairs(cib, uname)) {
+      const name = nv.attrs['name'] ?? '';
+      const isCount = name.startsWith('fail-count-');
+      if (!isCount && !name.startsWith('last-failure-')) continue;
+      const rest = name.slice(isCount ? 'fail-count-'.length : 'last-failure-'.length);
+      const id = rest.includes('#') ? rest.slice(0, rest.indexOf('#')) : rest;
+      const m = byNode.get(uname) ?? new Map<string, { last: number; count: boolean; attrs: string[] }>();
+      const e = m.get(id) ?? { last: 0, count: false, attrs: [] };
+      e.attrs.push(name);
+      if (isCount) e.count = true;
+      else {
+        const sec = Number.parseInt(nv.attrs['value'] ?? '', 10);
+        if (Number.isFinite(sec) && sec > e.last) e.last = sec;
+        anyLast = true;
+      }
+      m.set(id, e);
+      byNode.set(uname, m);
+    }
+  }
+  if (!anyLast) return [];
+  let state;
+  try {
+    state = unpackCluster(readCib(cib), { nowSec });
+  } catch {
+    return [];
+  }
+  const timeoutOf = (id: string): number => {
+    let r = state.resourceById.get(id) ?? state.resources.find((x) => x.variant === 'primitive' && x.id.replace(/:\d+$/, '') === id);
+    for (; r; r = r.parent !== undefined ? state.resourceById.get(r.parent) : undefined) {
+      const text = r.meta.get('failure-timeout');
+      if (text === undefined) continue;
+      const parsed = parseIntervalMs(text.trim());
+      return parsed.ok ? Math.trunc(parsed.ms / 1000) : 0;
+    }
+    return 0;
+  };
+  const out: FailureTimeoutEntry[] = [];
+  for (const [node, m] of byNode) {
+    for (const [rsc, e] of m) {
+      if (!e.count || e.last <= 0) continue;
+      const timeoutSec = timeoutOf(rsc);
+      if (timeoutSec > 0) out.push({ node, rsc, lastSec: e.last, timeoutSec, attrs: e.attrs });
+    }
+  }
+  return out;
+}
+
+/**
+ * Pacemaker 2.1's "recheck-by" for failure-timeout: the first whole second (epoch) at which a fail
+ * count of the CIB counts as expired (the scheduler's `now > last-failure + failure-timeout`),
+ * among fail counts not yet expired at `nowSec`; undefined when there is none.
+ */
+export function nextFailureExpirySec(cib: XmlElement, nowSec: number): number | undefined {
+  let best: number | undefined;
+  for (const e of failureTimeoutEntries(cib, nowSec)) {
+    const at = e.lastSec + e.timeoutSec + 1;
+    if (at > nowSec && (best === undefined || at < best)) best = at;
+  }
+  return best;
 }
 
 function opKeyOf(lrmId: string, task: string, intervalMs: number): string {

@@ -68,8 +68,19 @@ export type CrmMessage =
       readonly reason: string | undefined;
       readonly wallSec: number;
     }
-  /** Forget a resource's history (and fail counts) on a node, or on every node: probes follow. */
-  | { readonly t: 'cleanup'; readonly node?: string; readonly lrmId: string; readonly req?: string }
+  /**
+   * Forget a resource's history (and fail counts) on a node, or on every node: probes follow.
+   * With `failed` (an administrator's cleanup), only on nodes where the resource has failures (a
+   * fail count or a recorded failed operation), as `crm_resource --cleanup`; without it always
+   * (the scheduler's lrm_delete).
+   */
+  | { readonly t: 'cleanup'; readonly node?: string; readonly lrmId: string; readonly req?: string; readonly failed?: boolean }
+  /**
+   * `crm_resource --refresh`: forget the whole operation history and the fail counts of a
+   * resource (or, without `lrmId`, of every resource) on a node (or on every node), whatever its
+   * failures; the scheduler then probes again.
+   */
+  | { readonly t: 'refresh'; readonly node?: string; readonly lrmId?: string; readonly req?: string }
   /** A recurring operation was cancelled on `node`: its history entry goes. */
   | { readonly t: 'cancelled'; readonly node: string; readonly lrmId: string; readonly intervalMs: number }
   /** The DC lets a node that asked to shut down go (do_shutdown). */
@@ -84,7 +95,7 @@ export function encodeCrm(m: CrmMessage): Uint8Array {
   return encoder.encode(JSON.stringify(m));
 }
 
-const TYPES: ReadonlySet<string> = new Set(['hello', 'sync', 'update', 'ack', 'op', 'exec', 'node', 'attr', 'fenced', 'cleanup', 'cancelled', 'shutdown-ok']);
+const TYPES: ReadonlySet<string> = new Set(['hello', 'sync', 'update', 'ack', 'op', 'exec', 'node', 'attr', 'fenced', 'cleanup', 'refresh', 'cancelled', 'shutdown-ok']);
 
 /** Decodes a message; undefined for anything that is not a well-formed controller message. */
 export function decodeCrm(data: Uint8Array): CrmMessage | undefined {

@@ -3,8 +3,9 @@
  * answered from this node's replica of the CIB; changes go through the controller, which orders
  * them in the cluster and answers once a quorum has them (see core.ts).
  */
-import { cibadmin, formatVersion, parseXml, writeElement, firstChild, childElements, type XmlElement } from '@paceline/cib';
-import { ApiError, type CibUpdateParams, type WireCibRequest } from '@paceline/controller';
+import { cibadmin, formatVersion, parseXml, readCib, writeElement, firstChild, childElements, type XmlElement } from '@paceline/cib';
+import { planTransition, schedule, type FenceDevice } from '@paceline/scheduler';
+import { ApiError, fenceDevicesFor, type CibUpdateParams, type WireCibRequest } from '@paceline/controller';
 import type { RunningNode } from './node.js';
 
 type Params = Record<string, unknown> | undefined;
@@ -82,6 +83,55 @@ function constraintsOf(cib: XmlElement): XmlElement {
   return (config ? firstChild(config, 'constraints') : undefined) ?? parseXml('<constraints/>').root;
 }
 
+/**
+ * The lrm ids (history entries) a refresh of `rsc` covers: the primitives configured under it (a
+ * group's members, a clone's or bundle's primitive), with the instance ids unique clones record
+ * (`prim:N`), and `rsc` itself when the status has history under that id (an orphan).
+ */
+export function lrmIdsFor(cib: XmlElement, rsc: string): string[] {
+  const config = firstChild(cib, 'configuration');
+  const resources = config ? firstChild(config, 'resources') : undefined;
+  const primitives: string[] = [];
+  const find = (el: XmlElement): XmlElement | undefined => {
+    if (el.attrs['id'] === rsc && el.name !== 'meta_attributes' && el.name !== 'instance_attributes') return el;
+    for (const c of childElements(el)) {
+      const hit = find(c);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  const collect = (el: XmlElement): void => {
+    if (el.name === 'primitive' && el.attrs['id'] !== undefined) primitives.push(el.attrs['id']);
+    for (const c of childElements(el)) collect(c);
+  };
+  const top = resources ? find(resources) : undefined;
+  if (top) collect(top);
+  const status = firstChild(cib, 'status');
+  const recorded = new Set<string>();
+  for (const ns of status ? childElements(status, 'node_state') : []) {
+    const lrm = firstChild(ns, 'lrm');
+    const list = lrm ? firstChild(lrm, 'lrm_resources') : undefined;
+    for (const r of list ? childElements(list, 'lrm_resource') : []) if (r.attrs['id'] !== undefined) recorded.add(r.attrs['id']);
+  }
+  const out = new Set(primitives);
+  for (const id of recorded) {
+    const base = id.replace(/:\d+$/, '');
+    if (id === rsc || primitives.includes(base)) out.add(id);
+  }
+  return [...out];
+}
+
+/**
+ * The fence devices the scheduler plans with (stonith primitives, their host lists and
+ * parameters), those that can fence `target` when given, the most preferred first (priority,
+ * then id), as the controller picks them for a scheduled fencing.
+ */
+export function fenceDevicesOf(cib: XmlElement, target?: string): FenceDevice[] {
+  const model = readCib(cib);
+  const devices = planTransition(model, schedule(model)).fenceDevices;
+  return fenceDevicesFor(devices, target);
+}
+
 /** Where a resource is active (from the status), for move/ban without a node. */
 function activeNodes(node: RunningNode, rsc: string): string[] {
   return node.status().resources.filter((r) => r.id === rsc || r.id.startsWith(`${rsc}:`)).flatMap((r) => r.nodes);
@@ -144,6 +194,24 @@ export function makeApiHandler(node: RunningNode) {
         for (const id of ids) await viaController(node.request({ kind: 'cleanup', lrmId: id, ...(target !== undefined ? { node: target } : {}) }));
         return { cleaned: ids };
       }
+      case 'resource.refresh': {
+        const given = str(p, 'resource');
+        const alias = str(p, 'rsc');
+        if (given !== undefined && alias !== undefined && given !== alias) throw new ApiError('bad-params', 'resource and rsc name different resources');
+        const rsc = given ?? alias;
+        const target = str(p, 'node');
+        const where = target !== undefined ? { node: target } : {};
+        if (target !== undefined && !node.status().nodes.some((n) => n.name === target)) throw new ApiError('not-found', `no node named ${target}`);
+        if (rsc === undefined) {
+          const r = (await viaController(node.request({ kind: 'refresh', ...where }))) as { version?: string } | undefined;
+          return { resources: 'all', ...where, ...(r?.version !== undefined ? { version: r.version } : {}) };
+        }
+        const ids = lrmIdsFor(node.core.cib, rsc);
+        if (ids.length === 0) throw new ApiError('not-found', `no resource ${rsc} in the configuration or the status`);
+        let version: string | undefined;
+        for (const id of ids) version = ((await viaController(node.request({ kind: 'refresh', lrmId: id, ...where }))) as { version?: string } | undefined)?.version;
+        return { resources: ids, ...where, ...(version !== undefined ? { version } : {}) };
+      }
       case 'resource.move':
       case 'resource.ban': {
         const rsc = str(p, 'rsc', true)!;
@@ -182,6 +250,31 @@ export function makeApiHandler(node: RunningNode) {
         const after = typeof p?.['after'] === 'number' ? (p['after'] as number) : 0;
         const limit = typeof p?.['limit'] === 'number' ? (p['limit'] as number) : 100;
         return node.store.events(after, limit);
+      }
+      case 'fence.devices': {
+        const target = str(p, 'target');
+        const devices = fenceDevicesOf(node.core.cib, target);
+        const running = new Map(node.status().resources.map((r) => [r.id, r.nodes]));
+        return { devices: devices.map((d) => ({ id: d.id, agent: `${d.agent.class}:${d.agent.provider ? `${d.agent.provider}:` : ''}${d.agent.type}`, ...(d.hostList ? { hostList: [...d.hostList] } : {}), runningOn: running.get(d.id) ?? [] })) };
+      }
+      case 'fence.history': {
+        const target = str(p, 'target');
+        const history = node.core.fenceHistory.filter((h) => target === undefined || h.target === target);
+        return { history: history.map((h) => ({ target: h.target, action: h.action, ok: h.ok, by: h.by, ...(h.device !== undefined ? { device: h.device } : {}), wallSec: h.wallSec })) };
+      }
+      case 'fence.request': {
+        const target = str(p, 'target', true)!;
+        const action = str(p, 'action', true) as 'off' | 'on' | 'reboot';
+        const known = node.status().nodes.some((n) => n.name === target);
+        if (!known) throw new ApiError('not-found', `no node named ${target}`);
+        const device = fenceDevicesOf(node.core.cib, target)[0];
+        if (!device) throw new ApiError('not-found', `no fence device can fence ${target}`);
+        try {
+          return await node.fence(target, action, device);
+        } catch (e) {
+          if ((e as { code?: string }).code === 'fence-failed') throw new ApiError('fence-failed', e instanceof Error ? e.message : String(e));
+          return viaController(Promise.reject(e));
+        }
       }
       default:
         throw new ApiError('unknown-method', `unknown method ${method}`);

@@ -48,7 +48,7 @@ export async function runNodeCommand(configPath: string, opts: { stderr?: (s: st
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  await node.stopped;
+  const code = await node.stopped;
   await api.close();
-  return 0;
+  return code;
 }

@@ -9,15 +9,15 @@
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import { formatVersion, parseXml, readCib, type CibVersion, type XmlElement } from '@paceline/cib';
 import { ControllerCore, encodeCrm, type ClientRequest, type ClientReply, type ControllerOutput } from '@paceline/controller';
 import { createExecutor, defaultAgentPaths, type AgentPaths, type Executor } from '@paceline/executor';
 import { ClusterNode, readAuthKey, describeKeyError, viewKey, type ViewInfo } from '@paceline/messaging';
-import { unpackCluster, type TransitionPlan } from '@paceline/scheduler';
+import { unpackCluster, type FenceDevice, type TransitionPlan } from '@paceline/scheduler';
 import { Store } from '@paceline/store';
 import type { NodeConfig } from './config.js';
 import type { Logger } from './log.js';
+import { SchedulerThread } from './scheduler-thread.js';
 
 export const CRMD_GROUP = 'crmd';
 
@@ -40,12 +40,15 @@ export interface RunningNode {
   status(): NodeStatus;
   /** A client request through the controller (CIB updates, attributes, cleanup). */
   request(req: ClientRequest): Promise<unknown>;
+  /** stonith_admin's manual fencing: `device` run against `target` on this node (core.requestFence); resolves with the outcome. */
+  fence(target: string, action: 'off' | 'on' | 'reboot', device: FenceDevice): Promise<unknown>;
   /** Subscribe to controller journal events (for the API's `cluster` topic). */
   onEvent(listener: (e: { event: string; [k: string]: unknown }) => void): () => void;
   /** Graceful: asks the DC to move resources away, waits (up to timeoutMs), then leaves. */
   stop(opts?: { timeoutMs?: number }): Promise<void>;
   /** Resolves when the node stops for any reason (fatal error included). */
-  readonly stopped: Promise<void>;
+  /** Resolves once the node has stopped, with the exit status it stopped with (0, or 1 after a fatal error or a self-fence). */
+  readonly stopped: Promise<number>;
 }
 
 function agentPaths(cfg: NodeConfig): AgentPaths {
@@ -55,33 +58,6 @@ function agentPaths(cfg: NodeConfig): AgentPaths {
     lsbDirs: cfg.agents.lsbDir ? [cfg.agents.lsbDir, ...d.lsbDirs] : d.lsbDirs,
     stonithDirs: cfg.agents.stonithDir ? [cfg.agents.stonithDir, ...d.stonithDirs] : d.stonithDirs,
   };
-}
-
-/** The scheduler worker: CIB XML + time in, TransitionPlan out. */
-class SchedulerWorker {
-  private readonly worker: Worker;
-  private readonly waiting = new Map<number, (r: TransitionPlan | { error: string }) => void>();
-
-  constructor() {
-    this.worker = new Worker(new URL('./scheduler-worker.js', import.meta.url));
-    this.worker.on('message', (m: { token: number; plan?: TransitionPlan; error?: string }) => {
-      const done = this.waiting.get(m.token);
-      this.waiting.delete(m.token);
-      done?.(m.plan ?? { error: m.error ?? 'unknown scheduler error' });
-    });
-    this.worker.unref();
-  }
-
-  plan(token: number, cibXml: string, nowSec: number): Promise<TransitionPlan | { error: string }> {
-    return new Promise((resolve) => {
-      this.waiting.set(token, resolve);
-      this.worker.postMessage({ token, cibXml, nowSec });
-    });
-  }
-
-  stop(): Promise<number> {
-    return this.worker.terminate();
-  }
 }
 
 export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNode> {
@@ -102,13 +78,13 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   log.info('node-start', { node: cfg.node.name, id: cfg.node.id, cib: formatVersion(core.cibVersion), dataDir: cfg.dataDir });
 
   const executor: Executor = createExecutor({ paths: agentPaths(cfg) });
-  const scheduler = new SchedulerWorker();
+  const scheduler = new SchedulerThread({ onStart: () => log.debug('scheduler-thread', { state: 'started' }), onStop: (why) => log.debug('scheduler-thread', { state: 'stopped', why }) });
   const messaging = await ClusterNode.start({ config: cfg.messaging, authKey: key.value });
   const listeners = new Set<(e: { event: string; [k: string]: unknown }) => void>();
   const replies = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let stopping = false;
-  let resolveStopped!: () => void;
-  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let resolveStopped!: (code: number) => void;
+  const stopped = new Promise<number>((r) => (resolveStopped = r));
   const now = (): number => performance.now();
 
   let view: ViewInfo | undefined;
@@ -174,7 +150,14 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       any = true;
       answer(r);
     }
-    if (out.exit && !exitRequested) {
+    if (out.selfFence !== undefined && !exitRequested) {
+      // Self-fence without a working device (the core's hard stop): leave at once, without the
+      // graceful shutdown, and with a failure status so that the supervisor (systemd
+      // Restart=on-failure) starts the node again.
+      exitRequested = true;
+      log.error('self-fence-exit', { reason: out.selfFence });
+      void shutdown(1);
+    } else if (out.exit && !exitRequested) {
       exitRequested = true;
       void shutdown();
     }
@@ -207,6 +190,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
 
   const membershipChanged = (): void => {
     if (!view) return;
+    scheduler.warm();
     core.onMembership({ viewKey: viewKey(view.id), members: crmdMembers, quorate: view.quorum.quorate, quorumVotes: view.quorum.quorumVotes }, now(), Date.now());
     pump();
   };
@@ -228,7 +212,11 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     pump();
   });
   messaging.on('peer-lost', (e) => log.warn('peer-lost', { nodeId: e.nodeId, silentMs: Math.round(e.silentMs) }));
-  messaging.on('late-heartbeat', (e) => log.warn('late-heartbeat', { nodeId: e.nodeId, silentMs: Math.round(e.silentMs) }));
+  messaging.on('late-heartbeat', (e) => {
+    log.warn('late-heartbeat', { nodeId: e.nodeId, silentMs: Math.round(e.silentMs) });
+    // A peer may be about to be lost: have the scheduler ready before the new view needs it.
+    scheduler.warm();
+  });
   messaging.on('fatal', (err) => {
     log.error('messaging-fatal', { error: err.message });
     void shutdown(1);
@@ -248,7 +236,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     store.close();
     for (const [, w] of replies) w.reject(new Error('the node is stopping'));
     replies.clear();
-    resolveStopped();
+    resolveStopped(code);
   };
 
   const joined = await messaging.joinGroup(CRMD_GROUP);
@@ -284,6 +272,14 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       return new Promise((resolve, reject) => {
         replies.set(reqId, { resolve, reject });
         core.request(reqId, req, now(), Date.now());
+        pump();
+      });
+    },
+    fence(target, action, device): Promise<unknown> {
+      const reqId = core.newRequestId();
+      return new Promise((resolve, reject) => {
+        replies.set(reqId, { resolve, reject });
+        core.requestFence(reqId, target, action, device, now(), Date.now());
         pump();
       });
     },

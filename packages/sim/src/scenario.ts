@@ -15,10 +15,12 @@
  *   fail-start rsc1 on node2 rc=1|hang    fail-stop likewise; `fix rsc1 on node2` clears the knobs
  *   fence-fails node2 | fence-works node2
  *   standby node2 on|off | cleanup rsc1 [on node2] | attr node2 name=value
+ *   refresh [rsc1] [on node2]             crm_resource --refresh (no resource: every resource)
  *   tick 10s                              let time pass (also: run)
  *   settle [60s]                          run until the cluster converged (fails after the bound)
  *   expect running vip on node1 | expect stopped vip | expect dc node1 | expect no-dc node3
  *   expect fenced node3 | expect not-fenced node3 | expect up node2 | expect down node2
+ *   expect self-fenced node3              node3 fenced itself (its own device, or a hard stop and exit)
  *   expect quorate node1 | expect not-quorate node3 | expect converged | expect failcount rsc on node = N
  *   expect reply ok|error                 the last client request's answer
  *   expect property NAME=VALUE            a cluster option in the DC's CIB
@@ -71,6 +73,7 @@ const VERBS: Readonly<Record<string, readonly [number, number]>> = {
   'fence-works': [1, 1],
   standby: [2, 2],
   cleanup: [1, 3],
+  refresh: [0, 3],
   attr: [2, 2],
   tick: [1, 1],
   run: [1, 1],
@@ -85,6 +88,7 @@ const EXPECTS: Readonly<Record<string, readonly [number, number]>> = {
   'no-dc': [1, 1],
   fenced: [1, 1],
   'not-fenced': [1, 1],
+  'self-fenced': [1, 1],
   up: [1, 1],
   down: [1, 1],
   quorate: [1, 1],
@@ -167,6 +171,9 @@ function validateArgs(verb: string, args: readonly string[], fail: (why: string)
       return;
     case 'cleanup':
       if (args.length !== 1 && !(args.length === 3 && args[1] === 'on')) fail('cleanup takes RSC [on NODE]');
+      return;
+    case 'refresh':
+      if (!(args.length <= 1 && args[0] !== 'on') && !(args.length === 2 && args[0] === 'on') && !(args.length === 3 && args[1] === 'on')) fail('refresh takes [RSC] [on NODE]');
       return;
     case 'fail':
       if (args[1] !== 'on') fail('fail takes RSC on NODE [rc=N]');
@@ -388,6 +395,11 @@ class ScenarioRun {
         return this.update({ kind: 'attr', node: this.node(a[0]!), name: 'standby', value: a[1] === 'on' ? 'on' : 'off', lifetime: 'forever' });
       case 'cleanup':
         return this.update({ kind: 'cleanup', lrmId: a[0]!, ...(a[2] !== undefined ? { node: this.node(a[2]) } : {}) });
+      case 'refresh': {
+        const rsc = a[0] !== undefined && a[0] !== 'on' ? a[0] : undefined;
+        const on = a.indexOf('on');
+        return this.update({ kind: 'refresh', ...(rsc !== undefined ? { lrmId: rsc } : {}), ...(on >= 0 ? { node: this.node(a[on + 1]!) } : {}) });
+      }
       case 'attr': {
         const [name, value] = splitPair(a[1]!);
         return this.update({ kind: 'attr', node: this.node(a[0]!), name, value, lifetime: 'forever' });
@@ -481,6 +493,12 @@ class ScenarioRun {
         const node = this.node(r[0]!);
         const fenced = sim.fences.some((f) => f.target === node);
         if (fenced !== (what === 'fenced')) this.fail(c, fenced ? `${node} was fenced` : `${node} was never fenced (fences: ${sim.fences.map((f) => f.target).join(', ') || 'none'})`);
+        return;
+      }
+      case 'self-fenced': {
+        const node = this.node(r[0]!);
+        const byDevice = sim.fences.some((f) => f.target === node && f.by === node);
+        if (!byDevice && !sim.selfFences.some((f) => f.node === node)) this.fail(c, `${node} did not fence itself (fences: ${sim.fences.map((f) => `${f.target} by ${f.by}`).join(', ') || 'none'})`);
         return;
       }
       case 'up':

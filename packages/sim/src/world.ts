@@ -64,6 +64,15 @@ export interface ClientCall {
   repliedAtMs?: number;
 }
 
+/** A node that fenced itself without a device (ControllerOutput.selfFence). */
+export interface SelfFenceRecord {
+  readonly atMs: number;
+  readonly node: string;
+  readonly reason: string;
+  /** Resources its agents still ran when it exited (a stop failed or hung). */
+  readonly leftActive: readonly string[];
+}
+
 export interface FenceRecord {
   readonly atMs: number;
   readonly by: string;
@@ -101,6 +110,7 @@ export class ClusterSim {
   readonly runtimes = new Map<number, NodeRuntime>();
   readonly calls = new Map<string, ClientCall>();
   readonly fences: FenceRecord[] = [];
+  readonly selfFences: SelfFenceRecord[] = [];
   readonly trace: string[] = [];
   /** Nodes that stay powered off after a fence until `start` (scenario `hold`). */
   readonly heldDown = new Set<string>();
@@ -223,8 +233,11 @@ export class ClusterSim {
     this.checker.onBoot(rt);
   }
 
-  /** Power loss: messaging and controller gone, agents stopped, unsynced writes lost. */
-  crash(name: string, why = 'crash'): void {
+  /**
+   * Power loss: messaging and controller gone, agents stopped, unsynced writes lost. With
+   * `keepPower` only the node's processes die (the daemon exits): what its agents run keeps running.
+   */
+  crash(name: string, why = 'crash', opts: { keepPower?: boolean } = {}): void {
     const spec = this.spec(name);
     const rt = this.runtimes.get(spec.id);
     if (!rt?.up) return;
@@ -234,7 +247,7 @@ export class ClusterSim {
     rt.executor.close();
     this.net.crash(spec.id);
     this.disks.get(spec.id)!.crash();
-    this.agents.powerOff(spec.name);
+    if (!opts.keepPower) this.agents.powerOff(spec.name);
     this.log(`${spec.name} down (${why})`);
   }
 
@@ -448,6 +461,14 @@ export class ClusterSim {
       }
       this.log(`${name} reply ${r.reqId} ${r.ok ? 'ok' : `${r.error?.code}`}`);
     }
+    if (out.selfFence !== undefined) {
+      // The daemon exits at once (no graceful shutdown); what a stop could not stop runs on.
+      const leftActive = [...this.agents.activeMap()].filter(([, nodes]) => nodes.includes(name)).map(([rsc]) => rsc);
+      this.selfFences.push({ atMs: this.nowMs, node: name, reason: out.selfFence, leftActive });
+      this.log(`SELF-FENCE ${name}: ${out.selfFence}${leftActive.length > 0 ? ` (still active: ${leftActive.join(', ')})` : ''}`);
+      this.crash(name, 'self-fenced: exit', { keepPower: true });
+      return false;
+    }
     if (out.exit) {
       any = true;
       this.crash(name, 'graceful exit');
@@ -462,7 +483,11 @@ export class ClusterSim {
   private onFenced(by: string, target: string, action: string): void {
     this.fences.push({ atMs: this.nowMs, by, target, action });
     this.log(`FENCE ${target} (${action}) by ${by}`);
-    if (this.byName.has(target)) this.crash(target, `fenced by ${by}`);
+    if (this.byName.has(target)) {
+      this.crash(target, `fenced by ${by}`);
+      // A node that is down already (its daemon exited) may still run resources: the power goes.
+      this.agents.powerOff(target);
+    }
     this.checker.onFence(target);
     if (!this.byName.has(target)) return;
     const downMs = this.opts.rebootDownMs;

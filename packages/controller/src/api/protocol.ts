@@ -23,12 +23,17 @@ export const API_METHODS = {
   'cib.query': 'params {scope?, xpath?}: the CIB (or a section) as XML with its version',
   'cib.update': 'params {baseVersion?, op, scope?, xpath?, xml?}: apply one change; replies with the new version',
   'resource.cleanup': 'params {rsc?, node?}: forget failures and operation history',
+  'resource.refresh':
+    'params {resource?, node?}: forget the whole operation history and fail counts of a resource (a group or clone: its primitives; none: every resource) on a node (none: every node), failed or not, so that it is probed again (crm_resource --refresh); replies {resources, node}',
   'resource.move': 'params {rsc, node?, lifetime?}: prefer a node (location constraint)',
   'resource.ban': 'params {rsc, node?, lifetime?}: keep a resource off a node',
   'resource.clear': 'params {rsc}: remove the constraints created by move and ban',
   'node.standby': 'params {node, on}: put a node in or out of standby',
   'node.attribute': "params {node, name, value?, lifetime: 'forever'|'reboot'}: set (or delete, without value) a node attribute",
   'events.tail': 'params {after?, limit?}: journal entries after a sequence number',
+  'fence.devices': 'params {target?}: the configured fence devices (those that can fence target), with their agent, host list and where they run',
+  'fence.history': 'params {target?}: the fencing outcomes this node has seen (of target), oldest first',
+  'fence.request': "params {target, action: 'off'|'on'|'reboot'}: fence a node now with the first device that can (stonith_admin -F/-U/-B); replies once the device answered",
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;
@@ -58,6 +63,7 @@ export const API_ERROR_CODES = {
   closed: 'the connection closed before the reply (client side)',
   'connect-failed': 'could not connect to the API endpoint (client side)',
   internal: 'a bug or unexpected failure on the server; see its log',
+  'fence-failed': 'the fence device ran and failed (or timed out)',
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_CODES;
@@ -153,6 +159,14 @@ export interface CibUpdateParams {
   readonly xml?: string;
 }
 
+/** What `resource.refresh` forgot: the lrm ids (all: every resource), on `node` (absent: every node). */
+export interface RefreshResult {
+  readonly resources: readonly string[] | 'all';
+  readonly node?: string;
+  /** The CIB version once a quorum applied it. */
+  readonly version?: string;
+}
+
 /** Params and result of each method, for typed calls of `ApiClient.request`. */
 export interface ApiMethodTypes {
   hello: { params: undefined; result: HelloResult };
@@ -162,12 +176,39 @@ export interface ApiMethodTypes {
   'cib.query': { params: CibQueryParams; result: CibQueryResult };
   'cib.update': { params: CibUpdateParams; result: { version: string } };
   'resource.cleanup': { params: { rsc?: string; node?: string }; result: unknown };
+  'resource.refresh': { params: { resource?: string; node?: string }; result: RefreshResult };
   'resource.move': { params: { rsc: string; node?: string; lifetime?: string }; result: unknown };
   'resource.ban': { params: { rsc: string; node?: string; lifetime?: string }; result: unknown };
   'resource.clear': { params: { rsc: string }; result: unknown };
   'node.standby': { params: { node: string; on: boolean }; result: unknown };
   'node.attribute': { params: { node: string; name: string; value?: string; lifetime: 'forever' | 'reboot' }; result: unknown };
   'events.tail': { params: { after?: number; limit?: number }; result: unknown };
+  'fence.devices': { params: { target?: string }; result: { devices: FenceDeviceInfo[] } };
+  'fence.history': { params: { target?: string }; result: { history: FenceHistoryEntry[] } };
+  'fence.request': { params: { target: string; action: 'off' | 'on' | 'reboot' }; result: { target: string; action: string; device: string } };
+}
+
+/** A configured fence device (`fence.devices`). */
+export interface FenceDeviceInfo {
+  readonly id: string;
+  /** "stonith:fence_xyz". */
+  readonly agent: string;
+  /** pcmk_host_list / pcmk_host_map targets; absent: the device may fence any node. */
+  readonly hostList?: readonly string[];
+  /** Nodes where the device resource is started. */
+  readonly runningOn: readonly string[];
+}
+
+/** One fencing outcome (`fence.history`). */
+export interface FenceHistoryEntry {
+  readonly target: string;
+  readonly action: string;
+  readonly ok: boolean;
+  /** The node that ran the device. */
+  readonly by: string;
+  readonly device?: string;
+  /** When it completed, epoch seconds. */
+  readonly wallSec: number;
 }
 
 // ---- validation of incoming frames ----
@@ -212,17 +253,22 @@ const PARAM_SPECS: { readonly [M in ApiMethod]: FieldSpec | 'topics' | undefined
   'cib.query': { scope: ['string', 'optional'], xpath: ['string', 'optional'] },
   'cib.update': { baseVersion: ['string', 'optional'], op: ['string', 'required'], scope: ['string', 'optional'], xpath: ['string', 'optional'], xml: ['string', 'optional'] },
   'resource.cleanup': { rsc: ['string', 'optional'], node: ['string', 'optional'] },
+  'resource.refresh': { resource: ['string', 'optional'], rsc: ['string', 'optional'], node: ['string', 'optional'] },
   'resource.move': { rsc: ['string', 'required'], node: ['string', 'optional'], lifetime: ['string', 'optional'] },
   'resource.ban': { rsc: ['string', 'required'], node: ['string', 'optional'], lifetime: ['string', 'optional'] },
   'resource.clear': { rsc: ['string', 'required'] },
   'node.standby': { node: ['string', 'required'], on: ['boolean', 'required'] },
   'node.attribute': { node: ['string', 'required'], name: ['string', 'required'], value: ['string', 'optional'], lifetime: ['string', 'required'] },
   'events.tail': { after: ['number', 'optional'], limit: ['number', 'optional'] },
+  'fence.devices': { target: ['string', 'optional'] },
+  'fence.history': { target: ['string', 'optional'] },
+  'fence.request': { target: ['string', 'required'], action: ['string', 'required'] },
 };
 
 const ENUMS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
   'cib.update': { op: ['replace', 'modify', 'create', 'delete'] },
   'node.attribute': { lifetime: ['forever', 'reboot'] },
+  'fence.request': { action: ['off', 'on', 'reboot'] },
 };
 
 /** Returns why `params` do not fit `method`, or undefined when they do. */
