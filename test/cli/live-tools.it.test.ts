@@ -1,6 +1,6 @@
 /**
  * The live Pacemaker-compatible tools (crm_mon, cibadmin, crm_resource, crm_attribute, crm_node,
- * crm_standby, crm_failcount) of the built binary against a three-node loopback cluster (the lab's
+ * crm_standby, crm_failcount, crm_verify -L, crm_shadow, stonith_admin) of the built binary against a three-node loopback cluster (the lab's
  * local driver, no root): outputs, changes seen by the cluster, and exit codes, including a bad
  * option, an unknown resource and a socket nobody listens on.
  */
@@ -112,7 +112,7 @@ describe.skipIf(reason !== undefined)(`the live Pacemaker-compatible tools on a 
     expect(erase.err).toContain('--force');
     const noXml = await pl(['cibadmin', '-M', '-o', 'resources']);
     expect(noXml.code).toBe(64);
-  }, 20_000);
+  }, 40_000);
 
   it('crm_resource: list, locate, parameters, why; unknown resource and bad option fail clearly', async () => {
     expect(await ok(['crm_resource', '--list'])).toMatch(/^Full List of Resources:\n[\s\S]* {2}\* web\t\(ocf:paceline:Dummy\):\t Started node\d/);
@@ -141,7 +141,7 @@ describe.skipIf(reason !== undefined)(`the live Pacemaker-compatible tools on a 
     );
     expect(nobody.code).toBe(102);
     expect(nobody.err).toContain('Could not connect');
-  }, 20_000);
+  }, 40_000);
 
   it('crm_resource --move with a lifetime moves the resource; --clear removes the constraint', async () => {
     await settle();
@@ -178,6 +178,60 @@ describe.skipIf(reason !== undefined)(`the live Pacemaker-compatible tools on a 
     expect(await ok(['crm_failcount', '-r', 'web', '-N', 'node1', '-G'])).toBe('scope=status  name=fail-count-web value=0\n');
     expect((await pl(['crm_failcount', '-r', 'nope', '-N', 'node1', '-G'])).code).toBe(105);
   }, 40_000);
+
+  it('crm_verify -L checks the live CIB; crm_shadow copies it, shows the changes and commits them based on the version copied', async () => {
+    const verify = await pl(['crm_verify', '-L', '-V']);
+    expect(verify, verify.err).toMatchObject({ code: 0, out: '' });
+    const shadowDir = join(dir, 'shadows');
+    const sh = (args: readonly string[], active?: string): Promise<Run> =>
+      new Promise((resolve) => {
+        const env: NodeJS.ProcessEnv = { ...process.env, CIB_shadow_dir: shadowDir };
+        for (const k of ['CIB_file', 'CIB_shadow', 'PACELINE_API_SOCKET']) delete env[k];
+        if (active !== undefined) env['CIB_shadow'] = active;
+        execFile(process.execPath, [bin, ...args], { env, timeout: 20_000 }, (err, out, e) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out, err: e }));
+      });
+    const created = await sh(['crm_shadow', '-c', 'work', '--batch', '--socket', socket()]);
+    expect(created, created.err).toMatchObject({ code: 0 });
+    expect(created.out).toContain('CIB_shadow=work ; export CIB_shadow');
+    expect((await sh(['crm_shadow', '-d', '--socket', socket()], 'work')).code).toBe(0);
+    // A change in the copy only: the cluster does not see it until the commit.
+    expect((await sh(['cibadmin', '-C', '-o', 'resources', '-X', '<primitive id="shadowed" class="ocf" provider="paceline" type="Dummy"><meta_attributes id="shadowed-m"><nvpair id="shadowed-tr" name="target-role" value="Stopped"/></meta_attributes></primitive>'], 'work')).code).toBe(0);
+    const diff = await sh(['crm_shadow', '-d', '--socket', socket()], 'work');
+    expect(diff.code).toBe(1);
+    expect(diff.out).toMatch(/<change operation="create" path="\/cib\/configuration\/resources" position="\d+">\n {4}<primitive id="shadowed"/);
+    expect((await pl(['cibadmin', '-Q', '--xpath', "//primitive[@id='shadowed']"])).code).toBe(105);
+    expect((await sh(['crm_shadow', '-C', 'work', '--socket', socket()])).code).toBe(64);
+    const commit = await sh(['crm_shadow', '-C', 'work', '--force', '--socket', socket('node2')]);
+    expect(commit, commit.err).toMatchObject({ code: 0 });
+    await until('shadowed on node3', async () => (await pl(['cibadmin', '-Q', '--xpath', "//primitive[@id='shadowed']"], 'node3')).code === 0);
+    // The cluster changes meanwhile: a commit of an older copy is refused (103), not written over it.
+    expect((await sh(['crm_shadow', '-c', 'stale', '--batch', '--socket', socket()])).code).toBe(0);
+    await ok(['crm_attribute', '-n', 'cluster-recheck-interval', '-v', '7min']);
+    expect((await sh(['cibadmin', '-D', '-X', '<primitive id="shadowed"/>'], 'stale')).code).toBe(0);
+    const stale = await sh(['crm_shadow', '-C', 'stale', '--force', '--socket', socket()]);
+    expect(stale.code).toBe(103);
+    expect(stale.err).toContain("the cluster's CIB changed since the copy was taken");
+    expect((await pl(['cibadmin', '-Q', '--xpath', "//primitive[@id='shadowed']"])).code).toBe(0);
+    await ok(['cibadmin', '-D', '-X', '<primitive id="shadowed"/>']);
+  }, 90_000);
+
+  it('stonith_admin lists the devices, reboots a node through the API, and shows it in the history', async () => {
+    await settle();
+    expect(await ok(['stonith_admin', '-L'])).toBe('fence-lab\n1 fence device found\n');
+    expect(await ok(['stonith_admin', '-l', 'node3'], 'node2')).toBe('fence-lab\n1 fence device found\n');
+    const unknown = await pl(['stonith_admin', '-B', 'node9']);
+    expect(unknown.code).toBe(105);
+    expect(await ok(['stonith_admin', '-H', 'node3'])).toBe('No fencing operations recorded for node3\n');
+    const fenced = await pl(['stonith_admin', '-B', 'node3'], 'node1');
+    expect(fenced, fenced.err).toMatchObject({ code: 0, out: 'Node node3 fenced (reboot): OK\n' });
+    const history = await ok(['stonith_admin', '-H', '*'], 'node2');
+    expect(history).toMatch(/^Fencing History:\n {2}\* reboot of node3 successful: delegate=node1, client=stonith_admin, origin=node1, completed='[^']+' \(device fence-lab\)\n/);
+    const xml = parseXml(await ok(['stonith_admin', '-H', 'node3', '--output-as=xml'])).root;
+    expect(childElements(childElements(xml, 'fence_history')[0]!, 'fence_event')[0]?.attrs).toMatchObject({ action: 'reboot', target: 'node3', status: 'success', delegate: 'node1' });
+    // node3 comes back and rejoins.
+    await until('node3 back', async () => (await pl(['crm_node', '-l'])).out.includes('3 node3 member'), 40_000);
+    await settle();
+  }, 70_000);
 });
 
 describe.skipIf(reason !== undefined)(`cibadmin and crm_mon offline on CIB_file ${reason ? `(skipped: ${reason})` : ''}`, () => {

@@ -1,9 +1,27 @@
 #!/usr/bin/env node
 // The installed entry point: runs the compiled CLI. `npm run build` (or the README's commands) builds it.
-import('../dist/main.js').catch((err) => {
-  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/main.js')) {
+//
+// `paceline node start [--config FILE]` goes straight to the daemon: a long-running node should
+// not carry the code of every other command (the shell, the lab, the simulator...) in its memory.
+// Any other form of it (help, a wrong option) goes through the full CLI, which explains.
+const args = process.argv.slice(2);
+const daemonOnly =
+  args[0] === 'node' && args[1] === 'start' && (args.length === 2 || (args.length === 4 && args[2] === '--config' && !args[3].startsWith('-')));
+
+const notBuilt = (err) => {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(main|index)\.js/.test(String(err.message))) {
     process.stderr.write('paceline: not built yet; run `npm run build` in the repository first\n');
     process.exit(2);
   }
   throw err;
-});
+};
+
+if (daemonOnly) {
+  import('@paceline/daemon')
+    .then(async ({ runNodeCommand, NODE_CONFIG_PATH_DEFAULT }) => {
+      process.exitCode = await runNodeCommand(args[3] ?? NODE_CONFIG_PATH_DEFAULT);
+    })
+    .catch(notBuilt);
+} else {
+  import('../dist/main.js').catch(notBuilt);
+}

@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { CRM_EXIT, registerCrmCommands, runCrmScript, startInteractiveShell } from './commands/crm.js';
+import { CRM_EXIT, registerCrmCommands, runCrm, startInteractiveShell } from './commands/crm.js';
+import { apiReachable } from './commands/crm-live.js';
+import { apiSocket } from './commands/live.js';
 import { registerCrmSimulate } from './commands/crm_simulate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIpvsCommands } from './commands/ipvs.js';
@@ -28,15 +30,17 @@ export function buildProgram(): Command {
     .option('--cib-file <FILE>', 'work on this CIB file offline (like CIB_file=FILE)')
     .action(async (flags: { file?: string; cibFile?: string }) => {
       if (flags.file === undefined) {
-        // No arguments on a terminal: the interactive crm shell (offline on CIB_file / --cib-file for now).
-        if (process.stdin.isTTY && process.stdout.isTTY && (flags.cibFile ?? process.env.CIB_file)) {
+        // No arguments on a terminal: the interactive crm shell, offline on CIB_file / --cib-file,
+        // else live when this machine's node answers.
+        const offline = flags.cibFile ?? process.env.CIB_file;
+        if (process.stdin.isTTY && process.stdout.isTTY && (offline || (await apiReachable(apiSocket(undefined))).ok)) {
           process.exitCode = await startInteractiveShell(flags.cibFile ? { cibFile: flags.cibFile } : {});
           return;
         }
         program.help({ error: false });
         return;
       }
-      process.exitCode = runScriptFile(flags.file, flags.cibFile);
+      process.exitCode = await runScriptFile(flags.file, flags.cibFile);
     });
   registerCrmCommands(program);
   registerDemo(program);
@@ -53,7 +57,7 @@ export function buildProgram(): Command {
 }
 
 /** `paceline -f SCRIPT`: the crm shell's batch mode; `-` reads the script from stdin. */
-function runScriptFile(path: string, cibFile: string | undefined): number {
+async function runScriptFile(path: string, cibFile: string | undefined): Promise<number> {
   let text: string;
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8');
@@ -61,7 +65,7 @@ function runScriptFile(path: string, cibFile: string | undefined): number {
     process.stderr.write(`paceline: cannot read script ${path}: ${(e as Error).message}\n`);
     return CRM_EXIT.noInput;
   }
-  const outcome = runCrmScript(text, cibFile === undefined ? {} : { cibFile });
+  const outcome = await runCrm(text, cibFile === undefined ? {} : { cibFile });
   const text2 = outcome.output === '' || outcome.output.endsWith('\n') ? outcome.output : `${outcome.output}\n`;
   (outcome.exitCode === 0 ? process.stdout : process.stderr).write(text2);
   return outcome.exitCode;

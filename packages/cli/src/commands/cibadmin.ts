@@ -1,6 +1,7 @@
 /**
  * `paceline cibadmin`: read and change the CIB as cibadmin does. Live, through the local node's
- * API (`cib.query`, `cib.update`); offline on the file named by $CIB_file (the pure cibadmin of
+ * API (`cib.query`, `cib.update`); offline on the file named by $CIB_file, or the shadow copy
+ * named by $CIB_shadow (the pure cibadmin of
  * @paceline/cib, the file replaced whole).
  *
  *   -Q query   -R replace   -M modify   -C create   -D delete   -E erase (needs --force)
@@ -13,7 +14,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ApiClient, CibUpdateParams } from '@paceline/controller';
 import { cibadmin, childElements, parseXml, writeElement, type CibadminRequest, type XmlElement } from '@paceline/cib';
-import { CRM_EX, ToolError, runTool, withApi, withSocketOption } from './live.js';
+import { CRM_EX, ToolError, offlineCibFile, runTool, withApi, withSocketOption } from './live.js';
 
 type Op = 'query' | 'replace' | 'modify' | 'create' | 'delete' | 'erase';
 
@@ -89,7 +90,7 @@ function offline(file: string, op: Op, f: CibadminFlags, xml: string | undefined
   try {
     root = parseXml(readFileSync(file, 'utf8')).root;
   } catch (e) {
-    throw new ToolError(CRM_EX.noInput, `cannot read CIB_file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ToolError(CRM_EX.noInput, `cannot read the CIB file ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const el = xml !== undefined ? parseXml(xml).root : undefined;
   const where = { ...(f.scope ? { scope: f.scope } : {}), ...(f.xpath ? { xpath: f.xpath } : {}) };
@@ -137,7 +138,7 @@ export function registerCibadmin(program: Command): void {
       const xml = inputXml(f);
       if ((op === 'replace' || op === 'modify' || op === 'create') && xml === undefined) throw new ToolError(CRM_EX.usage, `--${op} needs the XML (-X or --xml-file)`);
       if (op === 'delete' && xml === undefined && f.xpath === undefined) throw new ToolError(CRM_EX.usage, '--delete needs the XML of the element (-X) or --xpath');
-      const file = process.env.CIB_file;
+      const file = offlineCibFile();
       if (file && f.socket === undefined) return offline(file, op, f, xml);
       return withApi(f.socket, (api) => live(api, op, f, xml));
     });

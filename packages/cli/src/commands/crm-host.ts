@@ -1,10 +1,10 @@
 /**
- * The real CrmHost (files, $EDITOR, filter commands) and the offline CibBackend (a CIB file,
- * replaced atomically, version-checked), for `paceline configure`, `paceline -f` and the
- * interactive shell.
+ * The real CrmHost (files, $EDITOR, filter commands), the offline CibBackend (a CIB file,
+ * replaced atomically, version-checked), and the shadow CIB files the `cib` level shares with
+ * crm_shadow, for `paceline configure`, `paceline -f` and the interactive shell.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseXml, readVersion } from '@paceline/cib';
@@ -75,3 +75,25 @@ export function fileCibBackend(file: string): CibBackend {
 }
 
 export { versionOf as cibVersionOfText };
+
+/** The file of shadow `name` in `dir` (crm_shadow: shadow.NAME). */
+export function shadowPath(dir: string, name: string): string {
+  return join(dir, `shadow.${name}`);
+}
+
+/** Where crm_shadow records the CIB version shadow `name` was copied from (`.shadow.NAME.base`). */
+export function shadowBasePath(dir: string, name: string): string {
+  return join(dir, `.shadow.${name}.base`);
+}
+
+/** The shadow CIBs in `dir`, by name, sorted. */
+export function listShadows(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.startsWith('shadow.') && !f.endsWith('.paceline-tmp'))
+      .map((f) => f.slice('shadow.'.length))
+      .sort();
+  } catch {
+    return [];
+  }
+}

@@ -4,20 +4,27 @@
  * $XDG_CONFIG_HOME/paceline/history (default ~/.config/paceline/history), and tab completion of
  * commands, ids, node names, agents, agent parameters and cluster options.
  *
- * The CIB comes from a `CibBackend`: a file offline (CIB_file / --cib-file); a live cluster's API
- * client plugs in through the same interface. Commit writes through it, version-checked.
+ * The CIB comes from a `CibBackend`: a file offline (CIB_file / --cib-file), or the running
+ * cluster (`./crm-live.ts`). Commit writes through it, version-checked. `CrmDriver` runs one input
+ * at a time and is the path of the interactive shell, `-f SCRIPT` and one-shot commands alike.
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { optionsFor } from '@paceline/cib';
+import { optionsFor, parseXml } from '@paceline/cib';
 import { AgentCatalog, createExecutor, defaultAgentPaths, formatAgent, isAgentClass, type AgentClass } from '@paceline/executor';
 import { completeLine, helpText, type CompletionSources } from '../crm/complete.js';
-import type { CibBackend } from '../crm/host.js';
-import { cibToText, CrmShell, type CrmLevel } from '../crm/script.js';
-import { cibVersionOfText, nodeCrmHost } from './crm-host.js';
+import type { CibBackend, CrmHost } from '../crm/host.js';
+import { splitCommands, tokenize } from '../crm/lexer.js';
+import { cibToText, crmLevels, CrmShell, NEWEST_SCHEMA, type CrmLevel } from '../crm/script.js';
+import { ConfigSession } from '../crm/session.js';
+import { renderShow } from '../crm/show.js';
+import { toXml } from '../crm/tree.js';
+import { cibVersionOfText, fileCibBackend, listShadows, nodeCrmHost, shadowBasePath, shadowPath } from './crm-host.js';
+import { shadowDir } from './live.js';
+import { verifyText } from './crm-live.js';
 import { formatInfo } from './ra.js';
 
 /** Where the history is kept: $XDG_CONFIG_HOME/paceline/history or ~/.config/paceline/history. */
@@ -74,6 +81,8 @@ export interface ShellOptions {
   readonly sources?: CompletionSources & { load?(agent: string): Promise<void> };
   /** Agents for the `ra` level (default: the standard paths). */
   readonly catalog?: AgentCatalog;
+  /** Where shadow CIBs live (default: crm_shadow's directory). */
+  readonly shadowDir?: string;
 }
 
 function prompt(backend: CibBackend, level: CrmLevel): string {
@@ -83,9 +92,10 @@ function prompt(backend: CibBackend, level: CrmLevel): string {
 /** Levels whose commands act on a running cluster: they go to `CibBackend.runLive` when there is one. */
 const liveLevels = new Set(['resource', 'node', 'cib', 'cluster', 'maintenance']);
 
-/** The words of a command at `level` as [level, words], when it belongs to a live level (or is `status`). */
+/** The words of a command at `level` as [level, words], when it belongs to a live level (or is `status`, `history`). */
 export function liveCommand(level: CrmLevel, words: readonly string[]): [string, string[]] | undefined {
   if (level === 'top' && words[0] === 'status') return ['top', [...words]];
+  if (level === 'top' && words[0] === 'history') return ['history', words.slice(1)];
   if (level === 'top' && liveLevels.has(words[0] ?? '') && words.length > 1) return [words[0]!, words.slice(1)];
   if (liveLevels.has(level) && !['cd', 'up', 'end', 'quit', 'bye', 'exit', 'q', 'help', 'ls'].includes(words[0] ?? '')) return [level, [...words]];
   return undefined;
@@ -125,6 +135,266 @@ export function withCaret(output: string, line: string): string {
   return `${output}\n  ${line}\n  ${' '.repeat(Number(m[1]) - 1)}^`;
 }
 
+/** What one input of the shell did: its text, success, the exit code it ends a batch with, and quit. */
+export interface DriverStep {
+  readonly output: string;
+  readonly ok: boolean;
+  readonly exitCode: number;
+  readonly quit: boolean;
+}
+
+export interface DriverOptions {
+  /** Files, $EDITOR and filter commands. */
+  readonly host: CrmHost;
+  /** Interactive: a quit with uncommitted changes warns once; `edit` re-opens on errors. */
+  readonly interactive: boolean;
+  /** Agents for the `ra` level (default: the standard paths). */
+  readonly catalog?: AgentCatalog;
+  /** Where shadow CIBs live (default: crm_shadow's directory, see `shadowDir`). */
+  readonly shadowDir?: string;
+}
+
+const navigation = new Set(['cd', 'up', 'end', 'quit', 'bye', 'exit', 'q']);
+/** What the top level takes besides the live commands (which `liveCommand` routes). */
+const topWords = new Set<string>([...crmLevels, ...navigation, 'options', 'help', 'ls', '?']);
+
+/** The words of one input line, with the shell's quoting rules (plain whitespace split if it does not lex). */
+function wordsOf(line: string): string[] {
+  const cmd = splitCommands(line)[0];
+  const lexed = cmd ? tokenize(cmd) : undefined;
+  return lexed?.ok ? lexed.tokens.map((t) => t.text) : line.trim().split(/\s+/);
+}
+
+/**
+ * One crm shell session on a `CibBackend`, input by input: the same path for the interactive
+ * shell, `-f SCRIPT` and one-shot commands. Configure commands run on the session's working CIB
+ * and `commit` writes it through the backend (version-checked: a conflict keeps the edits
+ * uncommitted); live-level commands go to the backend's `runLive`; the `cib` level manages
+ * shadow CIBs (`cib use NAME` makes configure work on one).
+ */
+export class CrmDriver {
+  private warnedDirty = false;
+  private backend: CibBackend;
+
+  private constructor(
+    readonly shell: CrmShell,
+    private readonly base: CibBackend,
+    private cibText: string,
+    private readonly opts: DriverOptions,
+  ) {
+    this.backend = base;
+  }
+
+  /** Reads the CIB through `backend` and starts a session at the top level. */
+  static async open(backend: CibBackend, opts: DriverOptions): Promise<CrmDriver> {
+    const text = await backend.read();
+    return new CrmDriver(new CrmShell(text, { host: opts.host, interactive: opts.interactive }), backend, text, opts);
+  }
+
+  /** The backend configure works on now (the cluster, the CIB file, or a shadow in use). */
+  get current(): CibBackend {
+    return this.backend;
+  }
+
+  /** Runs one input line. */
+  async input(line: string): Promise<DriverStep> {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return done('', true);
+    const words = wordsOf(trimmed);
+    const first = words[0] ?? '';
+    const level = this.shell.level;
+    if (first === 'help' || first === '?' || first === 'ls') return done(helpText(level, first === 'ls' ? undefined : words[1]), true);
+    if (['quit', 'bye', 'exit', 'q'].includes(first) && this.shell.dirty && this.opts.interactive && !this.warnedDirty) {
+      this.warnedDirty = true;
+      return done('There are uncommitted changes: commit them, or quit again to discard them.', true);
+    }
+    const configureArgs = level === 'configure' ? words : level === 'top' && first === 'configure' ? words.slice(1) : undefined;
+    if (configureArgs?.[0] === 'refresh' && configureArgs.length === 1) return this.refresh();
+    if (configureArgs?.[0] === 'verify' && configureArgs.length === 1 && this.base.runLive) return this.verify();
+    if ((level === 'ra' || (level === 'top' && first === 'ra' && words.length > 1)) && !navigation.has(first)) {
+      const r = await raCommand(this.opts.catalog ?? new AgentCatalog(defaultAgentPaths()), level === 'ra' ? words : words.slice(1));
+      return done(r.text, r.ok);
+    }
+    if ((level === 'cib' && !navigation.has(first)) || (level === 'top' && first === 'cib' && words.length > 1)) return this.shadow(level === 'cib' ? words : words.slice(1));
+    const live = this.base.runLive ? liveCommand(level, words) : undefined;
+    if (live) return this.runLive(live[0], live[1]);
+    if (this.base.runLive && level === 'top' && !topWords.has(first)) return done(`ERROR: line 1, column 1: ${first}: unknown command (levels: ${crmLevels.join(', ')}; also status, history)`, false);
+    return this.configure(line);
+  }
+
+  private async refresh(): Promise<DriverStep> {
+    try {
+      this.reload(await this.backend.read());
+      return done('INFO: changes dropped; CIB re-read', true);
+    } catch (e) {
+      return done(`ERROR: cannot read the CIB: ${(e as Error).message}`, false);
+    }
+  }
+
+  private verify(): DriverStep {
+    const r = verifyText(cibToText(toXml(this.shell.session.cib)));
+    return done(r.text, r.ok);
+  }
+
+  private reload(text: string): void {
+    this.cibText = text;
+    this.shell.reload(text);
+  }
+
+  private async runLive(level: string, words: string[]): Promise<DriverStep> {
+    try {
+      const r = await this.base.runLive!(level, words);
+      // The cluster may have changed the CIB; uncommitted configure edits are kept (commit then checks the version).
+      if (!this.shell.dirty && this.backend === this.base) this.reload(await this.backend.read());
+      return { output: r.output, ok: r.exitCode === 0, exitCode: r.exitCode, quit: false };
+    } catch (e) {
+      return done(`ERROR: ${(e as Error).message}`, false);
+    }
+  }
+
+  private async configure(line: string): Promise<DriverStep> {
+    const step = this.shell.execute(line);
+    const out = [step.output];
+    let ok = step.ok;
+    if (step.commit) {
+      const res = await this.backend.replace(cibToText(step.commit), cibVersionOfText(this.cibText));
+      if (res.ok) this.reload(res.cibText);
+      else {
+        this.shell.commitFailed();
+        out.push(`ERROR: commit: ${res.message}`);
+        if (res.conflict) out.push('INFO: your changes are kept, uncommitted: `save FILE` them, `refresh`, then `load update FILE` and commit');
+        ok = false;
+      }
+    }
+    return { output: out.filter((x) => x !== '').join('\n'), ok, exitCode: ok ? 0 : 1, quit: step.quit };
+  }
+
+  /** The `cib` level: shadow CIBs as crm_shadow keeps them (shadow.NAME files in the shadow directory). */
+  private async shadow(words: readonly string[]): Promise<DriverStep> {
+    const dir = this.opts.shadowDir ?? shadowDir();
+    const [cmd, ...args] = words;
+    const name = args.find((a) => !['force', 'empty', 'withstatus'].includes(a));
+    const check = (n: string | undefined): string | undefined => (n === undefined ? 'a shadow name is required' : /^[A-Za-z0-9_.+-]+$/.test(n) && n !== '.' && n !== '..' ? undefined : `${n}: not a valid shadow name`);
+    try {
+      switch (cmd) {
+        case 'list': {
+          const names = listShadows(dir);
+          return done(names.length ? names.join('\n') : `INFO: no shadow CIBs in ${dir}`, true);
+        }
+        case 'new':
+        case 'reset': {
+          const bad = check(name);
+          if (bad) return done(`ERROR: ${bad}`, false);
+          if (this.shell.dirty && cmd === 'new') return done('ERROR: there are uncommitted changes: commit or refresh them first', false);
+          const path = shadowPath(dir, name!);
+          if (cmd === 'new' && existsSync(path) && !args.includes('force')) return done(`ERROR: shadow ${name} exists (${path}): use force to overwrite it`, false);
+          if (cmd === 'reset' && !existsSync(path)) return done(`ERROR: shadow ${name} does not exist`, false);
+          const text = await this.base.read();
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(path, args.includes('empty') ? emptyCib(text) : text);
+          // As crm_shadow: the version copied from, so a commit does not overwrite a newer configuration.
+          if (args.includes('empty')) rmSync(shadowBasePath(dir, name!), { force: true });
+          else writeFileSync(shadowBasePath(dir, name!), `${fmtVersion(cibVersionOfText(text))}\n`);
+          if (cmd === 'reset') return done(`INFO: shadow ${name} is a copy of ${this.base.name} again`, true);
+          return this.useShadow(name!, path, `INFO: ${cmd === 'new' ? 'created' : 'reset'} shadow ${name} (${path}); configure now works on it (cib use to go back)`);
+        }
+        case 'use': {
+          if (this.shell.dirty) return done('ERROR: there are uncommitted changes: commit or refresh them first', false);
+          if (name === undefined || name === 'live') {
+            this.backend = this.base;
+            this.reload(await this.base.read());
+            return done(`INFO: configure works on ${this.base.name} again`, true);
+          }
+          const bad = check(name);
+          if (bad) return done(`ERROR: ${bad}`, false);
+          const path = shadowPath(dir, name);
+          if (!existsSync(path)) return done(`ERROR: shadow ${name} does not exist (${path})`, false);
+          return this.useShadow(name, path, `INFO: configure now works on shadow ${name}`);
+        }
+        case 'delete': {
+          const bad = check(name);
+          if (bad) return done(`ERROR: ${bad}`, false);
+          const path = shadowPath(dir, name!);
+          if (this.backend.name === path) return done(`ERROR: shadow ${name} is in use: cib use live first`, false);
+          if (!existsSync(path)) return done(`ERROR: shadow ${name} does not exist`, false);
+          rmSync(path);
+          rmSync(shadowBasePath(dir, name!), { force: true });
+          return done('', true);
+        }
+        case 'diff':
+        case 'commit': {
+          const shadowName = name ?? (this.backend !== this.base ? this.backend.name.replace(/^.*\/shadow\./, '') : undefined);
+          const bad = check(shadowName);
+          if (bad) return done(`ERROR: ${bad}`, false);
+          const path = shadowPath(dir, shadowName!);
+          if (!existsSync(path)) return done(`ERROR: shadow ${shadowName} does not exist`, false);
+          const shadowText = readFileSync(path, 'utf8');
+          const liveText = await this.base.read();
+          if (cmd === 'diff') return done(configDiff(liveText, shadowText, this.base.name, `shadow.${shadowName}`), true);
+          if (this.shell.dirty && this.backend.name === path) return done('ERROR: there are uncommitted changes to the shadow: commit them to it first', false);
+          const liveVersion = cibVersionOfText(liveText);
+          const basePath = shadowBasePath(dir, shadowName!);
+          const base = existsSync(basePath) ? readFileSync(basePath, 'utf8').trim() : undefined;
+          const [ba, be] = (base ?? '').split('.').map(Number);
+          if (base !== undefined && (ba !== liveVersion.adminEpoch || be !== liveVersion.epoch)) {
+            return done(`ERROR: cib commit ${shadowName}: the configuration of ${this.base.name} changed since the shadow was copied (now ${fmtVersion(liveVersion)}, copied ${base}): nothing written; cib reset ${shadowName} and redo the changes`, false);
+          }
+          const res = await this.base.replace(shadowText, liveVersion);
+          if (!res.ok) return done(`ERROR: cib commit ${shadowName}: ${res.message}`, false);
+          if (this.backend === this.base) this.reload(res.cibText);
+          return done(`INFO: shadow ${shadowName} committed to ${this.base.name}`, true);
+        }
+        default:
+          return done(`ERROR: cib ${cmd ?? ''}: unknown command (new, use, diff, commit, reset, delete, list)`, false);
+      }
+    } catch (e) {
+      return done(`ERROR: cib ${cmd}: ${(e as Error).message}`, false);
+    }
+  }
+
+  private async useShadow(name: string, path: string, message: string): Promise<DriverStep> {
+    const backend = fileCibBackend(path);
+    const text = await backend.read();
+    this.backend = backend;
+    this.reload(text);
+    return done(`${message}`, true);
+  }
+}
+
+const fmtVersion = (v: { adminEpoch: number; epoch: number; numUpdates: number }): string => `${v.adminEpoch}.${v.epoch}.${v.numUpdates}`;
+
+function done(output: string, ok: boolean): DriverStep {
+  return { output, ok, exitCode: ok ? 0 : 1, quit: false };
+}
+
+/** `cib new NAME empty`: the CIB's root and empty sections (its schema kept). */
+function emptyCib(from: string): string {
+  const vw = /validate-with="([^"]*)"/.exec(from)?.[1] ?? NEWEST_SCHEMA;
+  return `<cib admin_epoch="0" epoch="0" num_updates="0" validate-with="${vw}">\n  <configuration>\n    <crm_config/>\n    <nodes/>\n    <resources/>\n    <constraints/>\n  </configuration>\n  <status/>\n</cib>\n`;
+}
+
+/** The configurations of two CIBs in crm syntax, as a unified line diff (empty when equal). */
+export function configDiff(aText: string, bText: string, aName: string, bName: string): string {
+  const show = (t: string): string[] => renderShow(new ConfigSession(parseXml(t).root), [], true).split('\n').filter((l) => l !== '');
+  const a = show(aText);
+  const b = show(bText);
+  const m = a.length;
+  const n = b.length;
+  const lcs: number[][] = Array.from({ length: m + 1 }, () => new Array<number>(n + 1).fill(0));
+  for (let i = m - 1; i >= 0; i--) for (let j = n - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < m || j < n) {
+    if (i < m && j < n && a[i] === b[j]) {
+      i++;
+      j++;
+    } else if (j < n && (i >= m || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push(`+${b[j++]}`);
+    else out.push(`-${a[i++]}`);
+  }
+  return out.length === 0 ? '' : [`--- ${aName}`, `+++ ${bName}`, ...out].join('\n');
+}
+
 /** Runs the shell until quit or end of input; resolves to the exit code (0, or 1 after errors at the last input). */
 export async function runCrmShell(opts: ShellOptions): Promise<number> {
   const input = opts.input ?? process.stdin;
@@ -132,13 +402,6 @@ export async function runCrmShell(opts: ShellOptions): Promise<number> {
   const say = (text: string): void => {
     if (text !== '') output.write(text.endsWith('\n') ? text : `${text}\n`);
   };
-  let cibText: string;
-  try {
-    cibText = await opts.backend.read();
-  } catch (e) {
-    say(`ERROR: cannot read the CIB from ${opts.backend.name}: ${(e as Error).message}`);
-    return 66;
-  }
   let rl: Interface | undefined;
   const host = nodeCrmHost({
     release: () => {
@@ -150,7 +413,14 @@ export async function runCrmShell(opts: ShellOptions): Promise<number> {
       rl?.resume();
     },
   });
-  const shell = new CrmShell(cibText, { host, interactive: true });
+  let driver: CrmDriver;
+  try {
+    driver = await CrmDriver.open(opts.backend, { host, interactive: true, ...(opts.catalog ? { catalog: opts.catalog } : {}), ...(opts.shadowDir ? { shadowDir: opts.shadowDir } : {}) });
+  } catch (e) {
+    say(`ERROR: cannot read the CIB from ${opts.backend.name}: ${(e as Error).message}`);
+    return 66;
+  }
+  const shell = driver.shell;
   if (opts.level && opts.level !== 'top') shell.execute(opts.level);
   const sources = opts.sources ?? catalogSources();
   const histFile = opts.historyFile ?? historyPath();
@@ -167,7 +437,7 @@ export async function runCrmShell(opts: ShellOptions): Promise<number> {
     history,
     historySize: 1000,
     removeHistoryDuplicates: true,
-    prompt: prompt(opts.backend, shell.level),
+    prompt: prompt(driver.current, shell.level),
     completer: (line: string, cb: (err: Error | null, result: [string[], string]) => void) => {
       const words = line.trim().split(/\s+/);
       const agent = shell.level === 'configure' && words[0] === 'primitive' ? words[2] : shell.level === 'top' && words[0] === 'configure' && words[1] === 'primitive' ? words[3] : undefined;
@@ -181,11 +451,9 @@ export async function runCrmShell(opts: ShellOptions): Promise<number> {
     },
   });
   let lastOk = true;
-  let warnedDirty = false;
   rl.prompt();
   for await (const line of rl) {
-    const trimmed = line.trim();
-    if (trimmed !== '') {
+    if (line.trim() !== '') {
       try {
         mkdirSync(dirname(histFile), { recursive: true });
         appendFileSync(histFile, `${line}\n`);
@@ -193,60 +461,41 @@ export async function runCrmShell(opts: ShellOptions): Promise<number> {
         // history is a convenience: an unwritable file does not stop the shell
       }
     }
-    const words = trimmed.split(/\s+/);
-    if (words[0] === 'help' || words[0] === '?' || words[0] === 'ls') {
-      say(helpText(shell.level, words[0] === 'ls' ? undefined : words[1]));
-    } else if (['quit', 'bye', 'exit', 'q'].includes(words[0] ?? '') && shell.dirty && !warnedDirty) {
-      say('There are uncommitted changes: commit them, or quit again to discard them.');
-      warnedDirty = true;
-    } else if (shell.level === 'configure' && words[0] === 'refresh' && words.length === 1) {
-      try {
-        shell.reload(await opts.backend.read());
-        say('INFO: changes dropped; CIB re-read');
-      } catch (e) {
-        say(`ERROR: cannot read the CIB: ${(e as Error).message}`);
-      }
-    } else if (trimmed !== '' && (shell.level === 'ra' || (shell.level === 'top' && words[0] === 'ra' && words.length > 1)) && !['cd', 'up', 'end', 'quit', 'bye', 'exit', 'q'].includes(words[0]!)) {
-      const r = await raCommand(opts.catalog ?? new AgentCatalog(defaultAgentPaths()), shell.level === 'ra' ? words : words.slice(1));
-      say(r.text);
-      lastOk = r.ok;
-    } else if (trimmed !== '' && opts.backend.runLive && liveCommand(shell.level, words)) {
-      const [lvl, w] = liveCommand(shell.level, words)!;
-      try {
-        const r = await opts.backend.runLive(lvl, w);
-        say(r.output);
-        lastOk = r.exitCode === 0;
-        // The cluster may have changed the CIB; uncommitted configure edits are kept (commit then checks the version).
-        if (!shell.dirty) {
-          cibText = await opts.backend.read();
-          shell.reload(cibText);
-        }
-      } catch (e) {
-        say(`ERROR: ${(e as Error).message}`);
-        lastOk = false;
-      }
-    } else if (trimmed !== '') {
-      const step = shell.execute(line);
-      say(withCaret(step.output, line));
-      lastOk = step.ok;
-      if (step.commit) {
-        const text = cibToText(step.commit);
-        const res = await opts.backend.replace(text, cibVersionOfText(cibText));
-        if (res.ok) {
-          cibText = res.cibText;
-          shell.reload(cibText);
-        } else {
-          shell.commitFailed();
-          say(`ERROR: commit: ${res.message}`);
-          if (res.conflict) say('INFO: your changes are kept, uncommitted: `save FILE` them, `refresh`, then `load update FILE` and commit');
-          lastOk = false;
-        }
-      }
-      if (step.quit) break;
-    }
-    rl.setPrompt(prompt(opts.backend, shell.level));
+    const step = await driver.input(line);
+    say(withCaret(step.output, line));
+    if (line.trim() !== '') lastOk = step.ok;
+    if (step.quit) break;
+    rl.setPrompt(prompt(driver.current, shell.level));
     rl.prompt();
   }
   rl.close();
   return lastOk ? 0 : 1;
+}
+
+/**
+ * A crm script (or one command) through the same driver as the interactive shell, on `backend`:
+ * the commands run in order, each `commit` is written through the backend at once, and the
+ * first failing command stops the script (its exit code is the script's). Uncommitted configure
+ * changes at the end are dropped with a warning, as the offline batch drops them.
+ */
+export async function runCrmBatch(script: string, backend: CibBackend, opts: { host: CrmHost; shadowDir?: string }): Promise<{ exitCode: number; output: string }> {
+  let driver: CrmDriver;
+  try {
+    driver = await CrmDriver.open(backend, { host: opts.host, interactive: false, ...(opts.shadowDir ? { shadowDir: opts.shadowDir } : {}) });
+  } catch (e) {
+    return { exitCode: 66, output: `ERROR: cannot read the CIB from ${backend.name}: ${(e as Error).message}` };
+  }
+  const out: string[] = [];
+  let exitCode = 0;
+  for (const cmd of splitCommands(script)) {
+    const step = await driver.input(cmd.text);
+    if (step.output !== '') out.push(step.output.replace(/\bline 1, column (\d+)/g, (_m, c: string) => `line ${cmd.line}, column ${c}`).replace(/^ERROR: line 1: /gm, `ERROR: line ${cmd.line}: `));
+    if (!step.ok) {
+      exitCode = step.exitCode === 0 ? 1 : step.exitCode;
+      break;
+    }
+    if (step.quit) break;
+  }
+  if (exitCode === 0 && driver.shell.dirty) out.push('WARNING: uncommitted configure changes at the end of the script were dropped (end it with commit)');
+  return { exitCode, output: out.join('\n') };
 }

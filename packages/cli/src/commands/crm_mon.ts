@@ -5,7 +5,9 @@
  * Text: Cluster Summary, Node List (or nodes with their resources, -n), Active Resources / Full
  * List of Resources (-r), Node Attributes (-A), Operations (-o, -t), Migration Summary (-f),
  * Failed Resource Actions. The node and resource lists are the scheduler's crm_simulate
- * renderer (same pe_output.c layout). `--output-as=xml` gives crm_mon's XML shape.
+ * renderer (same pe_output.c layout). `--output-as=xml` gives crm_mon's XML shape,
+ * `--output-as=html` a whole HTML document with the same sections (crm_mon's classes and layout
+ * for the summary and the node list), `-s` crm_mon's one-line CLUSTER OK / WARN status.
  *
  * Without -1 on a terminal it redraws every 2 s (and on every CIB change) until Ctrl-C; when
  * stdout is not a terminal it prints once, as -1 does.
@@ -15,7 +17,7 @@ import type { Command } from 'commander';
 import type { ApiClient, StatusResult } from '@paceline/controller';
 import { parseXml, readCib, withAttrs, type Cib, type LrmRscOp } from '@paceline/cib';
 import { compareNodeNames, ocfExitText, renderClusterStatus, TextOutput, unpackCluster, type ClusterState, type NodeInfo, type ResourceInfo } from '@paceline/scheduler';
-import { CRM_EX, ToolError, ctime, runTool, withApi, withSocketOption, xmlAttr } from './live.js';
+import { CRM_EX, ToolError, ctime, offlineCibFile, runTool, withApi, withSocketOption, xmlAttr } from './live.js';
 
 /** What crm_mon shows besides the defaults. */
 export interface CrmMonOptions {
@@ -114,8 +116,9 @@ function lastChange(cib: Cib): string | undefined {
 
 /** Counts of configured primitives crm_mon's summary adds ("(1 DISABLED, 2 BLOCKED from further action due to failure)"). */
 function resourceCounts(view: MonView): { total: number; disabled: number; blocked: number } {
+  // Inactive orphans (history of instances no longer configured) are not counted; active ones are.
   return {
-    total: view.primitives.length,
+    total: view.primitives.filter((r) => !r.orphan || r.runningOn.length > 0).length,
     disabled: view.primitives.filter((r) => r.targetRole === 'Stopped').length,
     blocked: view.primitives.filter((r) => r.blocked).length,
   };
@@ -395,7 +398,94 @@ export function crmMonXml(input: CrmMonInput, opts: CrmMonOptions = {}, request 
   return `${out.join('\n')}\n`;
 }
 
+/** The DC's name: the live status's, else the node the CIB's dc-uuid names (offline). */
+function dcName(view: MonView): string | undefined {
+  if (view.status) return view.status.dc;
+  const id = view.cib.cib.dcUuid;
+  return id === undefined ? undefined : view.state.nodes.find((n) => n.id === id)?.name;
+}
+
+/**
+ * crm_mon -s: one line for monitoring scripts. "CLUSTER OK: N nodes online, M resource instances
+ * configured", or "CLUSTER WARN: " with "No DC" and "offline node: X" for each offline node.
+ */
+export function crmMonSimple(input: CrmMonInput): string {
+  const view = buildView(input);
+  const offline = sortedNodes(view.state).filter((n) => !n.online && n.kind === 'member');
+  const warn = [dcName(view) === undefined ? 'No DC' : '', offline.map((n) => `offline node: ${n.name}`).join(' ')].filter((x) => x !== '');
+  if (warn.length > 0) return `CLUSTER WARN: ${warn.join(', ')}\n`;
+  const online = view.state.nodes.filter((n) => n.online && n.kind === 'member').length;
+  const total = resourceCounts(view).total;
+  return `CLUSTER OK: ${online} node${online === 1 ? '' : 's'} online, ${total} resource instance${total === 1 ? '' : 's'} configured\n`;
+}
+
+const HTML_STYLE = `.bold { font-weight: bold }
+.online { color: green }
+.offline { color: red }
+.maint { color: blue }
+.standby { color: blue }
+.health_red { color: red }
+.health_yellow { color: GoldenRod }
+.rsc-failed { color: red }
+.rsc-failure-ignored { color: DarkGreen }
+.rsc-managed { color: blue }
+.rsc-multiple { color: orange }
+.rsc-ok { color: green }
+.warning { color: red; font-weight: bold }`;
+
+const html = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Lines of one text section ("  * x" items, nested by two spaces) as nested HTML lists. */
+function htmlList(lines: readonly string[], depth = 0): string[] {
+  const out = ['<ul>'];
+  const pad = ' '.repeat(depth * 2 + 2);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!line.startsWith(`${pad}* `)) continue;
+    const item = line.slice(pad.length + 2);
+    const kids: string[] = [];
+    for (let j = i + 1; j < lines.length && lines[j]!.startsWith(`${pad}  `); j++) kids.push(lines[j]!);
+    if (kids.length > 0) out.push('<li>', `<h3>${html(item.replace(/:$/, ''))}</h3>`, ...htmlList(kids, depth + 1), '</li>');
+    else {
+      const cls = /FAILED|\(blocked\)/.test(item) ? 'rsc-failed' : /unmanaged/.test(item) ? 'rsc-managed' : 'rsc-ok';
+      out.push(`<li><span class="${cls}">${html(item)}</span></li>`);
+    }
+  }
+  out.push('</ul>');
+  return out;
+}
+
+/** crm_mon --output-as=html: a whole HTML document with the sections of the text output. */
+export function crmMonHtml(input: CrmMonInput, opts: CrmMonOptions = {}): string {
+  const view = buildView(input);
+  const out = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<title>Cluster Status</title>', '<meta charset="utf-8">', `<style>${HTML_STYLE}</style>`, '</head>', '<body>'];
+  const field = (k: string, v: string): string[] => ['<li>', `<span class="bold">${html(k)}: </span><span>${html(v)}</span>`, '</li>'];
+  out.push('<h2>Cluster Summary</h2>', '<ul>');
+  for (const line of summaryText(view).slice(1)) {
+    const m = /^ {2}\* ([^:]+):\s+(.*)$/.exec(line);
+    if (m) out.push(...field(m[1]!, m[2]!));
+    else out.push(`<li><span>${html(line.replace(/^ {2}\* /, ''))}</span></li>`);
+  }
+  out.push('</ul>', '<h2>Node List</h2>', '<ul>');
+  for (const n of sortedNodes(view.state)) {
+    const state = nodeState(n);
+    const cls = !n.online ? 'offline' : n.standby ? 'standby' : n.maintenance ? 'maint' : 'online';
+    out.push('<li>', `<span class="bold">${html(n.name)}:</span><span class="${cls}"> ${html(state)}</span>`, '</li>');
+  }
+  out.push('</ul>');
+  // The other sections as the text output has them, each list as nested HTML lists.
+  const text = crmMonText(input, { ...opts, groupByNode: false });
+  for (const block of text.split('\n\n').slice(2)) {
+    const [title, ...lines] = block.split('\n').filter((l) => l !== '');
+    if (title === undefined) continue;
+    out.push(`<h2>${html(title.replace(/:$/, ''))}</h2>`, ...htmlList(lines));
+  }
+  out.push('</body>', '</html>');
+  return `${out.join('\n')}\n`;
+}
+
 interface CrmMonFlags extends CrmMonOptions {
+  simple?: boolean;
   oneShot?: boolean;
   outputAs: string;
   socket?: string;
@@ -405,11 +495,11 @@ interface CrmMonFlags extends CrmMonOptions {
 async function readInput(api: ApiClient | undefined): Promise<CrmMonInput> {
   const nowSec = Math.floor(Date.now() / 1000);
   if (api === undefined) {
-    const file = process.env.CIB_file!;
+    const file = offlineCibFile()!;
     try {
       return { cibXml: readFileSync(file, 'utf8'), nowSec };
     } catch (e) {
-      throw new ToolError(CRM_EX.noInput, `cannot read CIB_file ${file}: ${(e as Error).message}`);
+      throw new ToolError(CRM_EX.noInput, `cannot read the CIB file ${file}: ${(e as Error).message}`);
     }
   }
   const [q, status] = await Promise.all([api.request('cib.query', {}), api.request('status', undefined)]);
@@ -417,6 +507,8 @@ async function readInput(api: ApiClient | undefined): Promise<CrmMonInput> {
 }
 
 function render(input: CrmMonInput, flags: CrmMonFlags): string {
+  if (flags.simple) return crmMonSimple(input);
+  if (flags.outputAs === 'html') return crmMonHtml(input, flags);
   return flags.outputAs === 'xml' ? crmMonXml(input, flags) : crmMonText(input, flags);
 }
 
@@ -450,7 +542,8 @@ export function registerCrmMon(program: Command): void {
       .option('-A, --show-node-attributes', 'show node attributes')
       .option('-o, --operations', 'show the resource operation history')
       .option('-t, --timing-details', 'show timing details of operations (implies -o)')
-      .option('--output-as <FORMAT>', 'text or xml', 'text'),
+      .option('-s, --simple-status', 'one line of status, for monitoring scripts (CLUSTER OK / WARN)')
+      .option('--output-as <FORMAT>', 'text, xml or html', 'text'),
   ).action(async (raw: Record<string, unknown>) => {
     const flags: CrmMonFlags = {
       oneShot: raw['oneShot'] === true,
@@ -460,17 +553,18 @@ export function registerCrmMon(program: Command): void {
       attributes: raw['showNodeAttributes'] === true,
       operations: raw['operations'] === true,
       timing: raw['timingDetails'] === true,
+      simple: raw['simpleStatus'] === true,
       outputAs: String(raw['outputAs']),
       ...(typeof raw['socket'] === 'string' ? { socket: raw['socket'] } : {}),
     };
     await runTool('crm_mon', async () => {
-      if (flags.outputAs !== 'text' && flags.outputAs !== 'xml') throw new ToolError(CRM_EX.usage, `--output-as: unknown format ${JSON.stringify(flags.outputAs)} (text or xml)`);
-      if (process.env.CIB_file && flags.socket === undefined) {
+      if (!['text', 'xml', 'html'].includes(flags.outputAs)) throw new ToolError(CRM_EX.usage, `--output-as: unknown format ${JSON.stringify(flags.outputAs)} (text, xml or html)`);
+      if (offlineCibFile() !== undefined && flags.socket === undefined) {
         process.stdout.write(render(await readInput(undefined), flags));
         return CRM_EX.ok;
       }
       return withApi(flags.socket, async (api) => {
-        if (!flags.oneShot && flags.outputAs === 'text' && process.stdout.isTTY) return watch(api, flags);
+        if (!flags.oneShot && !flags.simple && flags.outputAs === 'text' && process.stdout.isTTY) return watch(api, flags);
         process.stdout.write(render(await readInput(api), flags));
         return CRM_EX.ok;
       });

@@ -125,3 +125,30 @@ export function ctime(epochSec: number): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${days[d.getDay()]} ${months[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
 }
+
+/**
+ * The directory of shadow CIBs: $CIB_shadow_dir, else /var/lib/paceline/shadow for root, else
+ * $XDG_STATE_HOME/paceline/shadow (default ~/.local/state/paceline/shadow).
+ */
+export function shadowDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CIB_shadow_dir) return env.CIB_shadow_dir;
+  if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/paceline/shadow';
+  const state = env.XDG_STATE_HOME || `${env.HOME ?? '.'}/.local/state`;
+  return `${state}/paceline/shadow`;
+}
+
+/** The file of the shadow CIB `name` (`shadow.NAME` in the shadow directory). A name with a `/` is refused. */
+export function shadowFile(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (name === '' || name.includes('/')) throw new ToolError(CRM_EX.usage, `invalid shadow instance name ${JSON.stringify(name)}`);
+  return `${shadowDir(env)}/shadow.${name}`;
+}
+
+/**
+ * The CIB file the offline tools work on, when they work offline: $CIB_file, else the shadow
+ * copy named by $CIB_shadow (as Pacemaker's tools honour both); undefined to go live.
+ */
+export function offlineCibFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.CIB_file) return env.CIB_file;
+  if (env.CIB_shadow) return shadowFile(env.CIB_shadow, env);
+  return undefined;
+}

@@ -31,6 +31,8 @@ export const levelHelp: Record<CrmLevel, Record<string, string>> = {
     options: 'shell options (sort_elements)',
     cluster: 'cluster start/stop/status (needs a live cluster)',
     maintenance: 'maintenance mode (needs a live cluster)',
+    status: 'the cluster status, as crm_mon -1 (status [inactive|bynode|ops|failcounts|attributes|full|xml])',
+    history: 'transitions the local node ran as DC (history [transitions [N]], transition ID, log [N], peinputs [DIR], peinput N [DIR])',
   },
   configure: {
     node: 'define a node', primitive: 'define a resource', group: 'define a group', clone: 'define a clone', ms: 'define a promotable clone (deprecated: clone with promotable=true)',
@@ -42,13 +44,26 @@ export const levelHelp: Record<CrmLevel, Record<string, string>> = {
     erase: 'remove all resources and constraints (erase nodes: nodes too)', set: 'set ID.PARAM VALUE', commit: 'commit the changes', undo: 'undo the last uncommitted change',
     refresh: 'drop uncommitted changes and re-read the CIB', verify: 'check the configuration', upgrade: 'upgrade the CIB schema (upgrade [force])',
   },
-  resource: { start: 'start a resource', stop: 'stop a resource', status: 'resource status', move: 'move a resource', ban: 'ban a resource from a node', clear: 'clear move/ban constraints', cleanup: 'clean up failures' },
-  node: { status: 'node status', list: 'list nodes', standby: 'put a node in standby', online: 'bring a node online', attribute: 'node attributes', fence: 'fence a node' },
-  cib: { new: 'new shadow CIB', use: 'use a shadow CIB', diff: 'diff against the live CIB', commit: 'commit a shadow CIB', list: 'list shadow CIBs', delete: 'delete a shadow CIB' },
+  resource: {
+    status: 'resource status (status [rsc...]; also show, list)', locate: 'where a resource runs', start: 'start resources (target-role Started)', stop: 'stop resources (target-role Stopped)',
+    restart: 'stop, wait until stopped, start, wait until started', promote: 'promote a promotable clone', demote: 'demote a promotable clone',
+    move: 'move RSC [NODE] [LIFETIME] [force] (also migrate): a cli-prefer constraint, or cli-ban without a node', ban: 'ban RSC [NODE] [LIFETIME] [force]: keep it off a node',
+    clear: 'remove move/ban constraints (also unmigrate, unmove, unban)', cleanup: 'cleanup [RSC] [NODE]: forget failures', refresh: 'refresh [RSC] [NODE]: forget the history, probe again',
+    failcount: 'failcount RSC set|delete|show NODE [VALUE]', param: 'param RSC set|delete|show NAME [VALUE]', meta: 'meta RSC set|delete|show NAME [VALUE]',
+    utilization: 'utilization RSC set|delete|show NAME [VALUE]', manage: 'manage a resource (is-managed=true)', unmanage: 'unmanage a resource (is-managed=false)',
+    maintenance: 'maintenance RSC [on|off]', why: 'why a resource is where it is, or stopped (the scheduler explains)',
+  },
+  node: {
+    status: 'node status (status [NODE]; also show)', list: 'list nodes', standby: 'standby [NODE] [reboot|forever]', online: 'bring a node back from standby',
+    maintenance: 'put a node in maintenance', ready: 'take a node out of maintenance', attribute: 'attribute NODE set|delete|show NAME [VALUE] (permanent)',
+    'status-attr': 'status-attr NODE set|delete|show NAME [VALUE] (until reboot)', utilization: 'utilization NODE set|delete|show NAME [VALUE]',
+    fence: 'fence (reboot) a node with its fence device', clearstate: 'confirm a node is down (needs a fence confirmation in the node API)', delete: 'delete an offline node from the configuration',
+  },
+  cib: { new: 'new NAME [empty] [force]: a shadow copy of the CIB, then use it', use: 'use NAME (or live): configure works on it', diff: 'diff [NAME]: the shadow against the CIB, in crm syntax', commit: 'commit [NAME]: the shadow replaces the configuration', reset: 'reset NAME: copy the CIB into the shadow again', list: 'list shadow CIBs', delete: 'delete NAME: remove a shadow CIB' },
   ra: { classes: 'agent classes', list: 'agents of a class', info: 'agent meta-data', providers: 'OCF providers of an agent' },
   options: { sort_elements: 'show objects sorted by id (yes|no)' },
-  cluster: { start: 'start the cluster stack', stop: 'stop the cluster stack', status: 'cluster stack status' },
-  maintenance: { on: 'maintenance mode on', off: 'maintenance mode off' },
+  cluster: { status: 'the cluster as the local node sees it (members, quorum, DC)', start: 'start the node service (systemctl, not from the shell)', stop: 'stop the node service (systemctl, not from the shell)' },
+  maintenance: { on: 'on [RSC|NODE]: maintenance mode for the cluster, a resource or a node', off: 'off [RSC|NODE]: maintenance mode off' },
 };
 
 /** `help [topic]` at a level: the level's commands, or one command's line. */
