@@ -62,8 +62,9 @@ import type {
   TicketConstraint,
   TicketState,
   TransientAttributes,
+  XmlAttrs,
 } from './model.js';
-import { parseXml } from './xml.js';
+import { parseXml, parseXmlPieces } from './xml.js';
 import type { XmlDocument, XmlElement } from './xml.js';
 
 /**
@@ -892,41 +893,135 @@ function elementChildren(el: XmlElement): readonly XmlElement[] {
   return out.length === 0 ? noElements : out;
 }
 
+/**
+ * `<lrm_rsc_op>` as the model reads it. A status section holds one per resource, node and
+ * operation (130 000 in a 32-node, 4000-resource cluster), so the view keeps only the element and
+ * reads each field from its attributes when asked: two dozen copied fields per operation were a
+ * sixth of the memory of scheduling such a cluster. The fields are getters on the prototype, so
+ * the view is read-only like the rest of the model; compare views by their `xml`, not structurally.
+ */
+class LrmRscOpView implements LrmRscOp {
+  constructor(
+    readonly xml: XmlElement,
+    readonly unknown: readonly XmlElement[],
+  ) {}
+
+  get attrs(): XmlAttrs {
+    return this.xml.attrs;
+  }
+  get id(): string {
+    return this.xml.attrs['id'] ?? '';
+  }
+  get operation(): string | undefined {
+    return this.xml.attrs['operation'];
+  }
+  get operationKey(): string | undefined {
+    return this.xml.attrs['operation_key'];
+  }
+  get callId(): string | undefined {
+    return this.xml.attrs['call-id'];
+  }
+  get rcCode(): string | undefined {
+    return this.xml.attrs['rc-code'];
+  }
+  get opStatus(): string | undefined {
+    return this.xml.attrs['op-status'];
+  }
+  get interval(): string | undefined {
+    return this.xml.attrs['interval'];
+  }
+  get lastRcChange(): string | undefined {
+    return this.xml.attrs['last-rc-change'];
+  }
+  get lastRun(): string | undefined {
+    return this.xml.attrs['last-run'];
+  }
+  get execTime(): string | undefined {
+    return this.xml.attrs['exec-time'];
+  }
+  get queueTime(): string | undefined {
+    return this.xml.attrs['queue-time'];
+  }
+  get opDigest(): string | undefined {
+    return this.xml.attrs['op-digest'];
+  }
+  get opForceRestart(): string | undefined {
+    return this.xml.attrs['op-force-restart'];
+  }
+  get opRestartDigest(): string | undefined {
+    return this.xml.attrs['op-restart-digest'];
+  }
+  get opSecureParams(): string | undefined {
+    return this.xml.attrs['op-secure-params'];
+  }
+  get opSecureDigest(): string | undefined {
+    return this.xml.attrs['op-secure-digest'];
+  }
+  get transitionKey(): string | undefined {
+    return this.xml.attrs['transition-key'];
+  }
+  get transitionMagic(): string | undefined {
+    return this.xml.attrs['transition-magic'];
+  }
+  get onNode(): string | undefined {
+    return this.xml.attrs['on_node'];
+  }
+  get exitReason(): string | undefined {
+    return this.xml.attrs['exit-reason'];
+  }
+  get crmFeatureSet(): string | undefined {
+    return this.xml.attrs['crm_feature_set'];
+  }
+  get crmDebugOrigin(): string | undefined {
+    return this.xml.attrs['crm-debug-origin'];
+  }
+  get migrateSource(): string | undefined {
+    return this.xml.attrs['migrate_source'];
+  }
+  get migrateTarget(): string | undefined {
+    return this.xml.attrs['migrate_target'];
+  }
+}
+
 function readLrmRscOp(el: XmlElement): LrmRscOp {
-  const a = el.attrs;
-  const unknown = elementChildren(el);
-  return {
-    xml: el, attrs: el.attrs,
-    id: a['id'] ?? '',
-    operation: a['operation'],
-    operationKey: a['operation_key'],
-    callId: a['call-id'],
-    rcCode: a['rc-code'],
-    opStatus: a['op-status'],
-    interval: a['interval'],
-    lastRcChange: a['last-rc-change'],
-    lastRun: a['last-run'],
-    execTime: a['exec-time'],
-    queueTime: a['queue-time'],
-    opDigest: a['op-digest'],
-    opForceRestart: a['op-force-restart'],
-    opRestartDigest: a['op-restart-digest'],
-    opSecureParams: a['op-secure-params'],
-    opSecureDigest: a['op-secure-digest'],
-    transitionKey: a['transition-key'],
-    transitionMagic: a['transition-magic'],
-    onNode: a['on_node'],
-    exitReason: a['exit-reason'],
-    crmFeatureSet: a['crm_feature_set'],
-    crmDebugOrigin: a['crm-debug-origin'],
-    migrateSource: a['migrate_source'],
-    migrateTarget: a['migrate_target'],
-    unknown,
-  };
+  return new LrmRscOpView(el, elementChildren(el));
+}
+
+/**
+ * `<lrm_resource>` as the model reads it: like LrmRscOpView, one per resource and node, so the
+ * attribute fields are read from the element when asked; the operations are read once.
+ */
+class LrmResourceView implements LrmResource {
+  constructor(
+    readonly xml: XmlElement,
+    readonly ops: readonly LrmRscOp[],
+    readonly unknown: readonly XmlElement[],
+  ) {}
+
+  get attrs(): XmlAttrs {
+    return this.xml.attrs;
+  }
+  get id(): string {
+    return this.xml.attrs['id'] ?? '';
+  }
+  get class(): string | undefined {
+    return this.xml.attrs['class'];
+  }
+  get provider(): string | undefined {
+    return this.xml.attrs['provider'];
+  }
+  get type(): string | undefined {
+    return this.xml.attrs['type'];
+  }
+  get container(): string | undefined {
+    return this.xml.attrs['container'];
+  }
+  get shutdownLock(): string | undefined {
+    return this.xml.attrs['shutdown-lock'];
+  }
 }
 
 function readLrmResource(el: XmlElement): LrmResource {
-  const a = el.attrs;
   let opCount = 0;
   let otherCount = 0;
   for (const c of el.children) {
@@ -943,18 +1038,7 @@ function readLrmResource(el: XmlElement): LrmResource {
     if (c.name === 'lrm_rsc_op') ops[opAt++] = readLrmRscOp(c);
     else others[otherAt++] = c;
   }
-  const unknown = otherCount === 0 ? noElements : others;
-  return {
-    xml: el, attrs: el.attrs,
-    id: a['id'] ?? '',
-    class: a['class'],
-    provider: a['provider'],
-    type: a['type'],
-    container: a['container'],
-    shutdownLock: a['shutdown-lock'],
-    ops,
-    unknown,
-  };
+  return new LrmResourceView(el, ops, otherCount === 0 ? noElements : others);
 }
 
 function readLrm(el: XmlElement): Lrm {
@@ -1083,6 +1167,15 @@ export function readCib(doc: XmlDocument | XmlElement): Cib {
 /** parseXml + readCib. Malformed XML throws XmlSyntaxError (with line and column). */
 export function parseCib(text: string): Cib {
   return readCib(parseXml(text));
+}
+
+/**
+ * parseXmlPieces + readCib: a CIB whose text arrives in pieces (a file read in chunks), never held
+ * whole. `pieces` is called once, or twice when the document needs the whole text (see
+ * parseXmlPieces); malformed XML throws XmlSyntaxError as `parseCib` does.
+ */
+export function parseCibPieces(pieces: () => Iterable<string>): Cib {
+  return readCib(parseXmlPieces(pieces));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { element, parseXml, parseXmlReference, writeElement, writeXml, XmlSyntaxError } from './xml.js';
+import { element, parseXml, parseXmlPieces, parseXmlReference, writeElement, writeXml, XmlSyntaxError } from './xml.js';
+import { synthCib } from './synth.js';
 import type { XmlElement } from './xml.js';
 
 function syntaxError(text: string): XmlSyntaxError {
@@ -141,5 +142,86 @@ describe('writeXml', () => {
     const doc = parseXml("<cib   a = '1'  b=\"x&amp;y\" ><x></x><y  /></cib>");
     expect(writeXml(doc)).toBe('<cib a="1" b="x&amp;y">\n  <x/>\n  <y/>\n</cib>\n');
     expect(writeXml(doc, { indentSpaces: 0 })).toBe('<cib a="1" b="x&amp;y"><x/><y/></cib>');
+  });
+});
+
+/** `text` cut into pieces of `size` characters. */
+function cut(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+/** The error `parse` throws, or a failure naming the input when it throws none. */
+function thrown(parse: () => unknown): unknown {
+  try {
+    parse();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('parsed without error');
+}
+
+describe('parseXmlPieces', () => {
+  const sample =
+    '\ufeff<?xml version="1.0"?>\n<!-- head -->\n<cib a="1" b=\'x&amp;y\'>\n  <x c="a\tb" long="0123456789abcdefghij"/>\n' +
+    '  <y>text &lt;here&gt;<![CDATA[<raw> & ]]><!-- in --></y>\n  <x c="a\tb" long="0123456789abcdefghij"/>\n</cib>\n<!-- tail -->\n';
+
+  // A file read in chunks may be cut anywhere: inside names, values, references, comments, CDATA.
+  it('builds the same document as parseXml wherever the text is cut', () => {
+    const whole = parseXml(sample);
+    let calls = 0;
+    const streamed = (pieces: string[]): unknown =>
+      parseXmlPieces(() => {
+        calls++;
+        return pieces;
+      });
+    for (let at = 0; at <= sample.length; at++) expect(streamed([sample.slice(0, at), sample.slice(at)])).toEqual(whole);
+    expect(streamed(cut(sample, 1))).toEqual(whole);
+    expect(streamed(cut(sample, 7))).toEqual(whole);
+    // Each parse read its pieces once: none fell back to parsing the joined text.
+    expect(calls).toBe(sample.length + 3);
+  });
+
+  // The streamed pass is what large CIBs take: it must accept them without reading them twice.
+  it('reads a CIB with status in one pass', () => {
+    const text = writeXml(synthCib({ nodes: 4, resources: 40, seed: 1, withStatus: true, node1Lost: true }));
+    let calls = 0;
+    const doc = parseXmlPieces(() => {
+      calls++;
+      return cut(text, 4096);
+    });
+    expect(calls).toBe(1);
+    expect(doc).toEqual(parseXml(text));
+    expect(writeXml(doc)).toBe(text);
+  });
+
+  // A construct longer than what streaming carries (a megabyte) is parsed from the joined text.
+  it('parses a document with a very long comment from the joined pieces', () => {
+    const text = `<cib><!--${'x'.repeat(1_500_000)}--><a b="1"/></cib>`;
+    let calls = 0;
+    const doc = parseXmlPieces(() => {
+      calls++;
+      return cut(text, 65_536);
+    });
+    expect(calls).toBe(2);
+    expect(doc).toEqual(parseXml(text));
+  });
+
+  // What the scanner leaves to fast-xml-parser, and malformed input, end as parseXml ends.
+  it('falls back to parseXml on the joined pieces for a DOCTYPE and for malformed XML', () => {
+    const doctype = '<!DOCTYPE cib><cib a="1"><x/></cib>';
+    let calls = 0;
+    const doc = parseXmlPieces(() => {
+      calls++;
+      return cut(doctype, 5);
+    });
+    expect(calls).toBe(2);
+    expect(doc).toEqual(parseXml(doctype));
+    for (const bad of ['<cib><x></cib>', '<cib a="1" a="2"/>', '<cib>', '', '<cib/><x/>', '<cib>&bogus;</cib>']) {
+      const expected = thrown(() => parseXml(bad));
+      expect(expected).toBeInstanceOf(XmlSyntaxError);
+      expect(thrown(() => parseXmlPieces(() => cut(bad, 3)))).toEqual(expected);
+    }
   });
 });

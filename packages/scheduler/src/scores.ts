@@ -23,13 +23,19 @@ export function formatScores(scores: readonly ScoreLine[]): string[] {
  */
 export class ScoreLog {
   private readonly tables: ScoreTable[] = [];
+  /**
+   * The node names of the last table, sorted, and as a set: most tables have the same nodes (every
+   * node of the cluster), and share one sorted list instead of sorting a copy each.
+   */
+  private lastNodes: readonly string[] = [];
+  private lastNodeSet: ReadonlySet<string> = new Set();
 
   /**
    * Records `scores` (node -> score) of `rsc` for `fn`, nodes in name order. Contribution lists
    * only grow, so a table keeps each list with its length now and copies it when expanded.
    */
   table(fn: string, rsc: string, scores: ReadonlyMap<string, number>, contributions: ReadonlyMap<string, readonly ScoreContribution[]>): void {
-    const nodes = [...scores.keys()].sort();
+    const nodes = this.sortedNodes(scores);
     const values = new Array<number>(nodes.length);
     let traced: Traced[] | undefined;
     for (let i = 0; i < nodes.length; i++) {
@@ -42,6 +48,24 @@ export class ScoreLog {
       }
     }
     this.tables.push({ fn, rsc, nodes, values, traced });
+  }
+
+  /** The keys of `scores` in name order: the last table's list when the names are the same. */
+  private sortedNodes(scores: ReadonlyMap<string, number>): readonly string[] {
+    if (scores.size === this.lastNodes.length) {
+      let same = true;
+      for (const n of scores.keys()) {
+        if (!this.lastNodeSet.has(n)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastNodes;
+    }
+    const nodes = [...scores.keys()].sort();
+    this.lastNodes = nodes;
+    this.lastNodeSet = new Set(nodes);
+    return nodes;
   }
 
   /** Records one line (promotion scores). */

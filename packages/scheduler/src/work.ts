@@ -8,7 +8,7 @@
  * fills (documented per field); the public result (`types.ts`) is a frozen copy.
  */
 import type { LrmRscOp, NvSet, Primitive } from '@paceline/cib';
-import type { Role } from './types.js';
+import type { Role, ScoreContribution } from './types.js';
 
 export const R_UNKNOWN = 0;
 export const R_STOPPED = 1;
@@ -164,7 +164,7 @@ export interface WRsc {
   // -- node criteria and assignment --
   allowed: Map<string, number>;
   /** What built each node's score, in order (for explain): node name -> contributions. */
-  contrib: Map<string, { source: string; item: string | undefined; score: number }[]>;
+  contrib: Map<string, ScoreContribution[]>;
   /** The scores the resource was assigned with (set when it is assigned). */
   finalScores: Map<string, number> | undefined;
   /** Nodes named by resource-discovery=exclusive locations (undefined: not exclusive). */
@@ -309,17 +309,27 @@ export function nodeAvailable(n: WNode): boolean {
 
 /** Records one contribution to `r`'s score on `node` (explain). */
 export function contribute(r: WRsc, node: string, source: string, item: string | undefined, score: number): void {
+  addContribution(r, node, { source, item, score });
+}
+
+/** Appends `entry` (never changed once made, so several nodes may share it) to `node`'s list. */
+function addContribution(r: WRsc, node: string, entry: ScoreContribution): void {
   const list = r.contrib.get(node);
-  const entry = { source, item, score };
   if (list) list.push(entry);
   else r.contrib.set(node, [entry]);
 }
 
-/** Records the per-node difference between two score tables as one contribution each. */
+/**
+ * Records the per-node difference between two score tables as one contribution each. Nodes with
+ * the same difference share one entry (a colocation usually moves many nodes by the same amount).
+ */
 export function contributeDiff(r: WRsc, before: ReadonlyMap<string, number>, source: string, item: string | undefined): void {
+  let last: ScoreContribution | undefined;
   r.allowed.forEach((after, node) => {
     const b = before.get(node) ?? 0;
-    if (after !== b) contribute(r, node, source, item, after - b);
+    if (after === b) return;
+    if (last?.score !== after - b) last = { source, item, score: after - b };
+    addContribution(r, node, last);
   });
 }
 

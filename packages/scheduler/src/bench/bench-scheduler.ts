@@ -4,25 +4,28 @@
  * location preferences, orderings, anti-colocations, all started, node 1 lost), 8 x 400,
  * 16 x 1000 and 32 x 4000.
  *
- * Each size runs in a fresh child process, as `crm_simulate -R -x FILE` would: read the file,
- * parse, schedule (the first, cold run is the end-to-end figure; two more warm runs follow for the
- * best schedule time). The child reports wall and CPU time per phase (read, parse and each engine
- * phase of `schedulePhases`) and its peak RSS (getrusage maxrss), so the memory figure is the
- * whole process's and not polluted by the other sizes. With `--crm-simulate` and Pacemaker's
- * crm_simulate installed it also runs `crm_simulate -R -x` on the same file (sizes up to
- * --max-resources, default 1000: crm_simulate needs minutes on 32 x 4000) and reports whether both
- * Transition Summaries are the same, white space aside, and the ratio of wall times measured in
- * the same run (other work on the machine slows both).
+ * Each size runs in a fresh child process, as `crm_simulate -R -x FILE` would: read and parse the
+ * file (streamed in 64 KiB pieces, never held whole), schedule (the first, cold run is the
+ * end-to-end figure; two more warm runs follow for the best schedule time). The child reports wall
+ * and CPU time per phase (read and parse, then each engine phase of `schedulePhases`), the time
+ * Node took to start and load the code, and its peak RSS (getrusage maxrss), so the memory figure
+ * is the whole process's and not polluted by the other sizes. With `--crm-simulate` and
+ * Pacemaker's crm_simulate installed it also runs `crm_simulate -R -x` on the same file (sizes up
+ * to --max-resources, default 1000: crm_simulate needs minutes on 32 x 4000) and reports whether
+ * both Transition Summaries are the same, white space aside, and the ratio of wall times measured
+ * in the same run, start-up included on both sides (other work on the machine slows both).
+ * Last, how time grows with nodes x resources: ms per 1000 cells and the fitted exponent.
  *
  * Targets (issue 3): 16 x 1000 at least 10x faster than crm_simulate; 32 x 4000 under 2 s end to
  * end and under 300 MB peak RSS.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCib, synthCib, writeXml } from '@paceline/cib';
+import { parseCibPieces, synthCib, writeXml } from '@paceline/cib';
+import { StringDecoder } from 'node:string_decoder';
 import { renderSummary } from '../render.js';
 import { schedulePhases } from '../schedule.js';
 
@@ -47,6 +50,10 @@ interface Step {
 
 /** What a child reports for one file. */
 interface ChildReport {
+  /** From process start to the first step: Node's start-up and loading the code. */
+  readonly startupMs: number;
+  /** CPU time (user + system) the process used in that start-up. */
+  readonly startupCpuMs: number;
   readonly steps: readonly Step[];
   readonly warmScheduleMs: readonly number[];
   /** Peak RSS after read, parse and the first schedule (the end-to-end figure). */
@@ -69,16 +76,42 @@ function normalize(lines: readonly string[]): string[] {
   return lines.map((l) => l.replace(/\s+/g, ' ').trim()).filter((l) => l.length > 0);
 }
 
-/** The child: read, parse and schedule `file` once cold, then time warm schedules. */
+/**
+ * Bytes read from the file at a time. Pieces this size stay in V8's young generation, so each is
+ * freed by the next scavenge instead of waiting in old space for a full collection.
+ */
+const readBytes = 64 * 1024;
+
+/** `file` as UTF-8 text, in pieces (what parseCibPieces reads). */
+function* fileText(file: string): Generator<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(readBytes);
+    const decoder = new StringDecoder('utf8');
+    for (let n = readSync(fd, buf, 0, readBytes, null); n > 0; n = readSync(fd, buf, 0, readBytes, null)) {
+      yield decoder.write(buf.subarray(0, n));
+    }
+    const rest = decoder.end();
+    if (rest !== '') yield rest;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The child: read and parse `file` (streamed: the text is never held whole, as crm_simulate's
+ * libxml2 reads it) and schedule it once cold, then time warm schedules.
+ */
 function child(file: string): ChildReport {
+  // performance.now() counts from the process's start.
+  const startupMs = performance.now();
+  const startupCpu = process.cpuUsage();
+  const startupCpuMs = (startupCpu.user + startupCpu.system) / 1000;
   const steps: Step[] = [];
-  let text = '';
-  steps.push(timed('read', () => (text = readFileSync(file, 'utf8'))));
-  let cib: ReturnType<typeof parseCib> | undefined;
-  steps.push(timed('parse', () => (cib = parseCib(text))));
-  text = '';
+  let cib: ReturnType<typeof parseCibPieces> | undefined;
+  steps.push(timed('read, parse', () => (cib = parseCibPieces(() => fileText(file)))));
   const parseRssMb = process.resourceUsage().maxRSS / 1024;
-  const parsed = cib as ReturnType<typeof parseCib>;
+  const parsed = cib as ReturnType<typeof parseCibPieces>;
   const run = schedulePhases(parsed);
   for (const p of run.phases) steps.push(timed(p.name, p.run));
   const summary = normalize(renderSummary(run.result().transition.summary));
@@ -88,15 +121,24 @@ function child(file: string): ChildReport {
     const again = schedulePhases(parsed);
     warmScheduleMs.push(timed('schedule', () => again.phases.forEach((p) => p.run())).wallMs);
   }
-  return { steps, warmScheduleMs, peakRssMb, parseRssMb, summary };
+  return { startupMs, startupCpuMs, steps, warmScheduleMs, peakRssMb, parseRssMb, summary };
 }
 
-function crmSimulateSummary(file: string): { ms: number; lines: string[] } {
+/**
+ * Runs `crm_simulate -R -x file`: its wall time, its CPU time (user + system, from the shell's
+ * `times`, which a loaded machine distorts less than wall time) and its Transition Summary.
+ */
+function crmSimulateSummary(file: string): { ms: number; cpuMs: number; lines: string[] } {
   const started = performance.now();
-  const out = execFileSync('crm_simulate', ['-R', '-x', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const script = 'crm_simulate -R -x "$1"; rc=$?; echo "== times"; times; exit $rc';
+  const out = execFileSync('sh', ['-c', script, 'sh', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const ms = performance.now() - started;
-  const m = /Transition Summary:\n([\s\S]*?)(?:\n\n|$)/.exec(out);
-  return { ms, lines: normalize((m?.[1] ?? '').split('\n')) };
+  const m = /Transition Summary:\n([\s\S]*?)(?:\n\n|\n== times|$)/.exec(out);
+  // `times`: the shell's user and system time, then its children's: "0m1.234s 0m0.050s".
+  const children = /== times\n.*\n(\d+)m([\d.]+)s (\d+)m([\d.]+)s/.exec(out);
+  const seconds = (min: string | undefined, sec: string | undefined): number => Number(min) * 60 + Number(sec);
+  const cpuMs = children ? (seconds(children[1], children[2]) + seconds(children[3], children[4])) * 1000 : Number.NaN;
+  return { ms, cpuMs, lines: normalize((m?.[1] ?? '').split('\n')) };
 }
 
 function hasCrmSimulate(): boolean {
@@ -128,14 +170,14 @@ function main(argv: readonly string[]): void {
   const maxIdx = argv.indexOf('--max-resources');
   const compareMax = maxIdx >= 0 ? Number(argv[maxIdx + 1]) : 1000;
   const dir = mkdtempSync(join(tmpdir(), 'paceline-bench-'));
-  const growth: { size: Size; scheduleMs: number; endMs: number }[] = [];
+  const growth: Growth[] = [];
   try {
     for (const size of sizes) {
       const file = join(dir, `cib-${size.nodes}x${size.resources}.xml`);
       writeFileSync(file, writeXml(synthCib({ nodes: size.nodes, resources: size.resources, seed: 1, withStatus: true, node1Lost: true })));
       process.stderr.write(`${size.nodes} x ${size.resources}: running ...\n`);
       const r = runChild(file);
-      const engine = r.steps.filter((s) => s.name !== 'read' && s.name !== 'parse');
+      const engine = r.steps.filter((s) => s.name !== 'read, parse');
       const sum = (xs: readonly Step[], k: 'wallMs' | 'cpuMs'): number => xs.reduce((a, s) => a + s[k], 0);
       const endMs = sum(r.steps, 'wallMs');
       const endCpuMs = sum(r.steps, 'cpuMs');
@@ -143,28 +185,71 @@ function main(argv: readonly string[]): void {
       console.log(`\n${size.nodes} nodes x ${size.resources} resources (fresh process, first run cold):`);
       for (const s of r.steps) console.log(`  ${s.name.padEnd(14)} ${fmt(s.wallMs).padStart(6)} ms wall ${fmt(s.cpuMs).padStart(6)} ms cpu`);
       console.log(`  ${'schedule'.padEnd(14)} ${fmt(scheduleMs).padStart(6)} ms wall ${fmt(sum(engine, 'cpuMs')).padStart(6)} ms cpu (warm: ${r.warmScheduleMs.map(fmt).join(', ')} ms)`);
+      console.log(`  ${'node start-up'.padEnd(14)} ${fmt(r.startupMs).padStart(6)} ms wall ${fmt(r.startupCpuMs).padStart(6)} ms cpu (not in end to end)`);
       console.log(`  ${'end to end'.padEnd(14)} ${fmt(endMs).padStart(6)} ms wall ${fmt(endCpuMs).padStart(6)} ms cpu, peak RSS ${r.peakRssMb.toFixed(0)} MB (${r.parseRssMb.toFixed(0)} MB after parse), ${r.summary.length} summary lines`);
       growth.push({ size, scheduleMs: Math.min(scheduleMs, ...r.warmScheduleMs), endMs });
       if (compare && size.resources <= compareMax) {
         const theirs = crmSimulateSummary(file);
         const same = theirs.lines.length === r.summary.length && theirs.lines.every((l, i) => l === r.summary[i]);
-        console.log(`  crm_simulate -R ${fmt(theirs.ms)} ms: ${(theirs.ms / endMs).toFixed(1)}x our end to end, summary ${same ? 'same' : 'DIFFERENT'}`);
+        const oursMs = r.startupMs + endMs;
+        const oursCpuMs = r.startupCpuMs + endCpuMs;
+        console.log(
+          `  crm_simulate -R ${fmt(theirs.ms)} ms wall ${fmt(theirs.cpuMs)} ms cpu: ${(theirs.ms / oursMs).toFixed(1)}x our ${fmt(oursMs)} ms wall, ` +
+            `${(theirs.cpuMs / oursCpuMs).toFixed(1)}x our ${fmt(oursCpuMs)} ms cpu (end to end and Node start-up), summary ${same ? 'same' : 'DIFFERENT'}`,
+        );
       }
       rmSync(file, { force: true });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const base = growth[0];
-  if (base) {
-    const cells = (s: Size): number => s.nodes * s.resources;
-    const parts = growth.map(
-      (g) =>
-        `${g.size.nodes}x${g.size.resources}: cells x${(cells(g.size) / cells(base.size)).toFixed(1)}, ` +
-        `schedule x${(g.scheduleMs / base.scheduleMs).toFixed(1)}, end to end x${(g.endMs / base.endMs).toFixed(1)}`,
-    );
-    console.log(`\ngrowth relative to ${base.size.nodes}x${base.size.resources} (nodes x resources):\n  ${parts.join('\n  ')}`);
+  printGrowth(growth);
+}
+
+/** One size's figures for the growth report. */
+interface Growth {
+  readonly size: Size;
+  /** Best schedule time (cold or warm), ms. */
+  readonly scheduleMs: number;
+  /** Cold read, parse and schedule, ms. */
+  readonly endMs: number;
+}
+
+/** Least-squares slope of log(y) over log(x): the exponent k of y ~ x^k. */
+function fittedExponent(points: readonly { x: number; y: number }[]): number {
+  const xs = points.map((p) => Math.log(p.x));
+  const ys = points.map((p) => Math.log(p.y));
+  const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  const mx = mean(xs);
+  const my = mean(ys);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < xs.length; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
   }
+  return den === 0 ? Number.NaN : num / den;
+}
+
+/**
+ * How time grows with nodes x resources ("cells"): per size, ms per 1000 cells; then the exponent
+ * k of time ~ cells^k fitted over all sizes (1 is linear in cells; below 1, per-resource work
+ * dominates per-node work).
+ */
+function printGrowth(growth: readonly Growth[]): void {
+  if (growth.length === 0) return;
+  const cells = (s: Size): number => s.nodes * s.resources;
+  console.log('\ngrowth with nodes x resources (cells):');
+  for (const g of growth) {
+    const k = cells(g.size) / 1000;
+    console.log(
+      `  ${`${g.size.nodes}x${g.size.resources}`.padEnd(8)} ${String(cells(g.size)).padStart(7)} cells: ` +
+        `schedule ${(g.scheduleMs / k).toFixed(2)} ms, end to end ${(g.endMs / k).toFixed(2)} ms per 1000 cells`,
+    );
+  }
+  if (growth.length < 2) return;
+  const fit = (pick: (g: Growth) => number): string => fittedExponent(growth.map((g) => ({ x: cells(g.size), y: pick(g) }))).toFixed(2);
+  console.log(`  fitted: schedule ~ cells^${fit((g) => g.scheduleMs)}, end to end ~ cells^${fit((g) => g.endMs)}`);
 }
 
 main(process.argv.slice(2));
