@@ -15,6 +15,7 @@ import { IPVS_DEFAULTS, SVC_F, destId, serviceId, type Destination, type Protoco
 import { createScheduler, type SchedDest, type Scheduler } from './schedulers.js';
 import type { ConnEntry, CountersView, DestCounters, StatsSnapshot } from './format.js';
 import { ZERO_STATS } from './format.js';
+import { CONN_F, IPPROTO, TCP_STATES, UDP_STATE_NORMAL, type SyncConn } from './sync-wire.js';
 
 /** A listening endpoint of the userspace director. */
 export interface Endpoint { protocol: Protocol; addr: number; port: number }
@@ -127,6 +128,8 @@ export interface Conn {
   state: ConnState;
   expiresAtMs: number;
   template: Template | undefined;
+  /** The expiry last sent to the backup (sync master only). */
+  syncSentExpiresAtMs?: number;
 }
 
 interface Template {
@@ -138,6 +141,22 @@ interface Template {
   controlled: number;
   lastUseMs: number;
   readonly timeoutMs: number;
+  /** When the template was last sent to the backup (sync master only). */
+  syncSentMs?: number;
+}
+
+/** An entry received from a sync master, kept until it expires or a connection adopts it. */
+interface SyncedEntry { readonly conn: SyncConn; readonly expiresAtMs: number }
+
+/** What the backup side of the core holds and did (for status). */
+export interface SyncedCounts {
+  /** Entries held (connections and templates). */
+  held: number;
+  templates: number;
+  /** Synced templates turned into local ones by a new connection (after a failover). */
+  adopted: number;
+  /** Entries refused because the synced table was full. */
+  refused: number;
 }
 
 export type ConnectResult = { ok: true; conn: Conn } | { ok: false; code: 'no-service' | 'no-destination' | 'table-full' };
@@ -151,6 +170,13 @@ export class DirectorCore {
   private readonly templates = new Map<string, Template>();
   private nextId = 1;
   private lastEstimateMs: number | undefined;
+  /** Entries received from a sync master, by template or connection key. */
+  private readonly synced = new Map<string, SyncedEntry>();
+  private syncedTemplates = 0;
+  private adopted = 0;
+  private refused = 0;
+  /** Connections and templates to send to the backup; undefined while no master daemon runs. */
+  private syncDirty: Set<Conn | Template> | undefined;
 
   constructor(private readonly config: CoreConfig = {}, table?: RuleTable) {
     this.table = { services: [], timeouts: IPVS_DEFAULTS.timeouts };
@@ -227,6 +253,8 @@ export class DirectorCore {
     if (existing && this.templateValid(existing, req.nowMs)) return { dest: existing.dest, template: existing };
     if (existing) this.dropTemplate(existing);
     if (this.templates.size >= (this.config.connectionsMax ?? CORE_DEFAULTS.connectionsMax)) return undefined;
+    const adopted = this.adoptSynced(rt, key, clientNet, req);
+    if (adopted) return { dest: adopted.dest, template: adopted };
     const dest = rt.scheduler.schedule(rt.dests, { srcAddr: req.clientAddr, srcPort: req.clientPort, dstAddr: req.vip.addr, dstPort: req.vip.port, nowMs: req.nowMs }) as DestRuntime | undefined;
     if (!dest) return undefined;
     const template: Template = { key, serviceKey: rt.rule.key, clientNet, vip: req.vip, dest, controlled: 0, lastUseMs: req.nowMs, timeoutMs: rt.rule.persistTimeoutS * 1000 };
@@ -234,6 +262,31 @@ export class DirectorCore {
     dest.persistConns++;
     dest.bound();
     return { dest, template };
+  }
+
+  /**
+   * A template synced from the master for this client and service, when its real server is in
+   * the service here: it becomes a local template expiring when the master's would have.
+   */
+  private adoptSynced(rt: ServiceRuntime, key: string, clientNet: number, req: ConnectRequest): Template | undefined {
+    const s = this.synced.get(key);
+    if (!s) return undefined;
+    this.forgetSynced(key, s);
+    if (s.expiresAtMs <= req.nowMs) return undefined;
+    const dest = rt.dests.find((d) => d.addr === s.conn.daddr && d.port === s.conn.dport);
+    if (!dest || !dest.available || (this.config.expireQuiescentTemplate && dest.weight === 0)) return undefined;
+    const timeoutMs = rt.rule.persistTimeoutS * 1000;
+    const template: Template = { key, serviceKey: rt.rule.key, clientNet, vip: req.vip, dest, controlled: 0, lastUseMs: Math.min(req.nowMs, s.expiresAtMs - timeoutMs), timeoutMs };
+    this.templates.set(key, template);
+    dest.persistConns++;
+    dest.bound();
+    this.adopted++;
+    return template;
+  }
+
+  private forgetSynced(key: string, s: SyncedEntry): void {
+    this.synced.delete(key);
+    if (s.conn.flags & CONN_F.template) this.syncedTemplates--;
   }
 
   private dropTemplate(t: Template): void {
@@ -271,6 +324,7 @@ export class DirectorCore {
     rt.stats.conns++;
     dest.stats.conns++;
     this.conns.set(conn.id, conn);
+    if (this.syncDirty) { this.syncDirty.add(conn); if (template) this.syncDirty.add(template); }
     return { ok: true, conn };
   }
 
@@ -287,18 +341,23 @@ export class DirectorCore {
 
   /** The TCP connection closed: it stays in the table as inactive (TIME_WAIT) for the tcpfin timeout. */
   closed(conn: Conn, nowMs: number): void {
-    if (conn.state !== 'ESTABLISHED') return;
+    if (conn.state !== 'ESTABLISHED' || this.conns.get(conn.id) !== conn) return;
     conn.state = 'TIME_WAIT';
     conn.expiresAtMs = nowMs + this.table.timeouts.tcpFinS * 1000;
     conn.dest.activeConns--;
     conn.dest.inactConns++;
+    this.syncDirty?.add(conn);
   }
 
   private expire(conn: Conn, nowMs: number): void {
     this.conns.delete(conn.id);
     if (conn.state === 'ESTABLISHED') conn.dest.activeConns--; else conn.dest.inactConns--;
     conn.dest.unbound();
-    if (conn.template) { conn.template.controlled--; conn.template.lastUseMs = nowMs; }
+    if (conn.template) {
+      conn.template.controlled--;
+      conn.template.lastUseMs = nowMs;
+      if (conn.template.controlled === 0) this.syncDirty?.add(conn.template);
+    }
   }
 
   /** Expire connections and templates, run the estimator every 2 s. Returns UDP flows that expired. */
@@ -306,6 +365,7 @@ export class DirectorCore {
     const expired: Conn[] = [];
     for (const c of this.conns.values()) if (c.expiresAtMs <= nowMs) { this.expire(c, nowMs); expired.push(c); }
     for (const t of this.templates.values()) if (!this.templateValid(t, nowMs) && t.controlled === 0) this.dropTemplate(t);
+    for (const [key, s] of this.synced) if (s.expiresAtMs <= nowMs) this.forgetSynced(key, s);
     this.lastEstimateMs ??= nowMs;
     while (nowMs - this.lastEstimateMs >= CORE_DEFAULTS.estimatorPeriodMs) {
       this.lastEstimateMs += CORE_DEFAULTS.estimatorPeriodMs;
@@ -347,8 +407,136 @@ export class DirectorCore {
       const fw = t.serviceKey.fwmark;
       out.push({ protocol: fw ? 'ip' : t.vip.protocol, clientAddr: t.clientNet, clientPort: 0, virtualAddr: fw ? fw : t.vip.addr, virtualPort: fw || t.serviceKey.port === 0 ? 0 : t.vip.port, destAddr: t.dest.addr, destPort: t.dest.port, state: 'NONE', expiresS: left(t.lastUseMs + t.timeoutMs) });
     }
+    // As on a kernel backup, synced entries are in the table (and in ipvsadm -L -c).
+    for (const { conn: c, expiresAtMs } of this.synced.values()) {
+      const template = (c.flags & CONN_F.template) !== 0;
+      const protocol = c.protocol === IPPROTO.tcp ? 'tcp' : c.protocol === IPPROTO.udp ? 'udp' : 'ip';
+      const state = template ? 'NONE' : protocol === 'udp' ? 'UDP' : TCP_STATES[c.state] ?? 'NONE';
+      out.push({ protocol, clientAddr: c.clientAddr, clientPort: c.clientPort, virtualAddr: c.vaddr, virtualPort: c.vport, destAddr: c.daddr, destPort: c.dport, state, expiresS: left(expiresAtMs) });
+    }
     return out;
   }
 
+  /**
+   * Track what a sync master must send (on) or stop tracking (off). While on, new and closed
+   * connections and changed templates are queued for drainSync.
+   */
+  setSyncOut(on: boolean): void {
+    this.syncDirty = on ? (this.syncDirty ?? new Set()) : undefined;
+    if (!on) return;
+    for (const c of this.conns.values()) this.syncDirty!.add(c);
+    for (const t of this.templates.values()) this.syncDirty!.add(t);
+  }
+
+  /**
+   * The entries to send now: everything changed since the last call, plus refreshes (a
+   * template still controlling connections, or a connection whose expiry moved, is sent
+   * again once half its timeout has passed since it was last sent, so the backup's copy does
+   * not expire while the master's lives; looked for only when `refresh`). Empty while sync out
+   * is off.
+   */
+  drainSync(nowMs: number, refresh = true): SyncConn[] {
+    const dirty = this.syncDirty;
+    if (!dirty) return [];
+    const t = this.table.timeouts;
+    if (refresh) for (const tp of this.templates.values()) if (tp.controlled > 0 && nowMs - (tp.syncSentMs ?? -Infinity) >= tp.timeoutMs / 2) dirty.add(tp);
+    if (refresh) for (const c of this.conns.values()) {
+      const timeoutMs = (c.state === 'UDP' ? t.udpS : c.state === 'ESTABLISHED' ? t.tcpS : t.tcpFinS) * 1000;
+      if (c.expiresAtMs - (c.syncSentExpiresAtMs ?? -Infinity) >= timeoutMs / 2) dirty.add(c);
+    }
+    const out: SyncConn[] = [];
+    for (const x of dirty) {
+      if ('id' in x) {
+        if (this.conns.get(x.id) !== x) continue;
+        x.syncSentExpiresAtMs = x.expiresAtMs;
+        out.push(connToSync(x, nowMs));
+      } else {
+        if (this.templates.get(x.key) !== x) continue;
+        x.syncSentMs = nowMs;
+        out.push(templateToSync(x, nowMs));
+      }
+    }
+    dirty.clear();
+    return out;
+  }
+
+  /**
+   * Entries received from a sync master (the backup side). A synced template replaces a local
+   * one for the same client and service unless the local one still controls connections here;
+   * entries expire after their timeout (0: the kernel's defaults, 3 minutes for templates).
+   */
+  applySync(conns: readonly SyncConn[], nowMs: number): { accepted: number; refused: number } {
+    let accepted = 0;
+    let refused = 0;
+    const max = this.config.connectionsMax ?? CORE_DEFAULTS.connectionsMax;
+    for (const c of conns) {
+      const template = (c.flags & CONN_F.template) !== 0;
+      const key = template ? syncTemplateKey(c) : syncConnKey(c);
+      if (template) {
+        const local = this.templates.get(key);
+        if (local && local.controlled > 0) continue;
+        if (local) this.dropTemplate(local);
+      }
+      const old = this.synced.get(key);
+      if (!old && this.synced.size >= max) { refused++; continue; }
+      if (old) this.forgetSynced(key, old);
+      const timeoutS = c.timeoutS || (template ? SYNC_DEFAULT_TIMEOUT_S : this.stateTimeoutS(c));
+      this.synced.set(key, { conn: c, expiresAtMs: nowMs + timeoutS * 1000 });
+      if (template) this.syncedTemplates++;
+      accepted++;
+    }
+    this.refused += refused;
+    return { accepted, refused };
+  }
+
+  private stateTimeoutS(c: SyncConn): number {
+    const t = this.table.timeouts;
+    if (c.protocol === IPPROTO.udp) return t.udpS;
+    return c.state === 1 ? t.tcpS : t.tcpFinS;
+  }
+
+  syncedCounts(): SyncedCounts {
+    return { held: this.synced.size, templates: this.syncedTemplates, adopted: this.adopted, refused: this.refused };
+  }
+
   connectionCount(): number { return this.conns.size; }
+}
+
+/** ip_vs_proc_conn: a synced entry without a timeout lives 3 minutes. */
+const SYNC_DEFAULT_TIMEOUT_S = 180;
+
+const FWD_FLAG: Record<Destination['forward'], number> = { Masq: CONN_F.masq, Local: CONN_F.localnode, Tunnel: CONN_F.tunnel, Route: CONN_F.droute };
+const protoNumber = (p: Protocol): number => (p === 'tcp' ? IPPROTO.tcp : IPPROTO.udp);
+const protoName = (n: number): string => (n === IPPROTO.udp ? 'udp' : 'tcp');
+
+/** The same key as DirectorCore's templateKey, from a synced template. */
+function syncTemplateKey(c: SyncConn): string {
+  if (c.protocol === IPPROTO.ip) return `F${c.fwmark || c.vaddr}|${c.clientAddr}`;
+  if (c.vport === 0) return `Z${protoName(c.protocol)}${c.vaddr}|${c.clientAddr}`;
+  return `P${protoName(c.protocol)}${c.vaddr}:${c.vport}|${c.clientAddr}`;
+}
+
+function syncConnKey(c: SyncConn): string {
+  return `C${c.protocol}|${c.clientAddr}:${c.clientPort}|${c.vaddr}:${c.vport}`;
+}
+
+function connToSync(c: Conn, nowMs: number): SyncConn {
+  const tcp = c.protocol === 'tcp';
+  const state = tcp ? Math.max(0, TCP_STATES.indexOf(c.state as (typeof TCP_STATES)[number])) : UDP_STATE_NORMAL;
+  const flags = FWD_FLAG[c.dest.rule.forward] | (tcp && c.state !== 'ESTABLISHED' ? CONN_F.inactive : 0);
+  return {
+    protocol: protoNumber(c.protocol), flags, state, clientAddr: c.clientAddr, clientPort: c.clientPort,
+    vaddr: c.vip.addr, vport: c.vip.port, daddr: c.dest.addr, dport: c.destPort, fwmark: c.serviceKey.fwmark,
+    timeoutS: Math.max(1, Math.ceil((c.expiresAtMs - nowMs) / 1000)),
+  };
+}
+
+function templateToSync(t: Template, nowMs: number): SyncConn {
+  const fw = t.serviceKey.fwmark;
+  const remainingMs = t.controlled > 0 ? t.timeoutMs : t.lastUseMs + t.timeoutMs - nowMs;
+  return {
+    protocol: fw ? IPPROTO.ip : protoNumber(t.vip.protocol), flags: CONN_F.template | FWD_FLAG[t.dest.rule.forward], state: 0,
+    clientAddr: t.clientNet, clientPort: 0, vaddr: fw ? fw : t.vip.addr, vport: fw || t.serviceKey.port === 0 ? 0 : t.vip.port,
+    daddr: t.dest.addr, dport: t.dest.port, fwmark: fw, timeoutS: Math.max(1, Math.ceil(remainingMs / 1000)),
+  };
 }

@@ -23,6 +23,7 @@ import type { Resolver } from './addr.js';
 import { runIpvsadm, type IpvsadmRun } from './ipvsadm.js';
 import { emptyTable } from './model.js';
 import { parseIpvsadm } from './parse.js';
+import { SyncDaemons, type SyncStatus } from './sync.js';
 
 /** director.json, version 1. Endpoints are written "tcp:127.0.0.1:80". */
 export interface DirectorConfig {
@@ -31,6 +32,8 @@ export interface DirectorConfig {
   zeroPorts?: Record<string, number[]>;
   checks?: HealthCheckConfig[];
   expireQuiescentTemplate?: boolean;
+  /** A file holding the key (at least 16 bytes, used as is) that authenticates sync messages. */
+  syncKeyFile?: string;
 }
 
 export const DIRECTOR_FILES = { rules: 'rules', config: 'director.json', socket: 'director.sock', pid: 'director.pid', log: 'director.log' } as const;
@@ -39,6 +42,8 @@ export const DIRECTOR_DEFAULTS = {
   tickMs: 1000,
   /** Bound on one control request line. */
   controlLineBytesMax: 1024 * 1024,
+  /** Per-connection buffer for reads from the real server. */
+  replyBufferBytes: 16 * 1024,
   /** Largest UDP datagram relayed. */
   udpDatagramBytesMax: 65535,
 } as const;
@@ -61,6 +66,7 @@ export interface DirectorStatus {
   connections: number;
   listeners: { endpoint: string; error?: string }[];
   health: { service: string; targets: number }[];
+  sync: SyncStatus;
 }
 
 const epName = (e: Endpoint): string => `${e.protocol}:${formatAddr(e.addr)}:${e.port}`;
@@ -79,11 +85,15 @@ export class Director {
   /** Names for ipvsadm output without -n and for names on input (/etc/hosts, /etc/services). */
   private readonly resolver: Resolver = fileResolver();
   onStop: (() => void) | undefined;
+  /** The connection-sync daemons (--start-daemon master|backup). */
+  readonly sync: SyncDaemons;
 
   constructor(readonly stateDir: string, readonly config: DirectorConfig, private readonly now: () => number = Date.now) {
     const marks = new Map(Object.entries(config.marks ?? {}).map(([m, eps]) => [Number(m), eps.map(parseEndpoint).filter((e): e is Endpoint => !!e)]));
     const zeroPorts = new Map(Object.entries(config.zeroPorts ?? {}).map(([k, ports]) => { const [p, a] = k.split(':'); return [`${p}:${inetAton(a ?? '') ?? 0}`, ports] as const; }));
     this.core = new DirectorCore({ marks, zeroPorts, expireQuiescentTemplate: config.expireQuiescentTemplate });
+    const key = config.syncKeyFile ? readFileSync(config.syncKeyFile) : undefined;
+    this.sync = new SyncDaemons(this.core, (line) => this.log(line), now, key);
   }
 
   /** Read a director's config from its state dir (an empty config when there is none). */
@@ -118,6 +128,7 @@ export class Director {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.sync.close();
     clearInterval(this.ticker);
     for (const h of this.health) clearTimeout(h.timer);
     for (const l of this.listeners.values()) l.close();
@@ -130,13 +141,18 @@ export class Director {
   }
 
   private tick(): void {
-    for (const c of this.core.tick(this.now())) if (c.protocol === 'udp') this.udpFlows.get(`${c.vip.port}|${c.clientAddr}:${c.clientPort}|${c.vip.addr}`)?.close();
+    for (const c of this.core.tick(this.now())) {
+      if (c.protocol === 'udp') this.udpFlows.get(`${c.vip.port}|${c.clientAddr}:${c.clientPort}|${c.vip.addr}`)?.close();
+      // An established connection idle for the tcp timeout expired from the table: close it
+      // (one table walk a second instead of an idle timer refreshed on every read and write).
+      else this.tcpConns.get(c.id)?.();
+    }
   }
 
   /** Run an ipvsadm command line against the director's table; changes are saved and logged. */
   ipvsadm(args: string[], stdin?: string): IpvsadmRun {
     const before = this.core.getTable();
-    const r = runIpvsadm(before, args, { stdin, resolver: this.resolver, counters: this.core.counters(), connections: () => this.core.connections(this.now()) });
+    const r = runIpvsadm(before, args, { stdin, resolver: this.resolver, counters: this.core.counters(), connections: () => this.core.connections(this.now()), daemons: this.sync });
     if (r.zero) this.core.zero(r.zero);
     if (r.table !== before) {
       this.core.setTable(r.table);
@@ -146,6 +162,19 @@ export class Director {
       for (const h of this.health) h.policy.sync(r.table);
     }
     return r;
+  }
+
+  /**
+   * ipvsadm, waiting for a sync daemon it starts to have its socket: a daemon that cannot bind
+   * (port in use, no multicast) is stopped again and the command fails with the reason.
+   */
+  async ipvsadmAsync(args: string[], stdin?: string): Promise<IpvsadmRun> {
+    this.sync.takeStarted();
+    const r = this.ipvsadm(args, stdin);
+    const started = this.sync.takeStarted();
+    if (!started) return r;
+    const bad = await this.sync.ready(started);
+    return bad ? { ...r, stderr: `${bad}\n`, exitCode: 255 } : r;
   }
 
   private saveRules(): void {
@@ -161,6 +190,7 @@ export class Director {
       connections: this.core.connectionCount(),
       listeners: [...this.listeners.values()].map((l) => ({ endpoint: epName(l.endpoint), ...(l.error ? { error: l.error } : {}) })),
       health: this.health.map((h) => ({ service: h.policy.config.service, targets: h.policy.targets().length })),
+      sync: this.sync.status(),
     };
   }
 
@@ -175,41 +205,64 @@ export class Director {
   }
 
   private listenTcp(endpoint: Endpoint): Listener {
-    const server = net.createServer((client) => this.acceptTcp(client, endpoint));
+    // Half-close passes through (a client's FIN reaches the real server, whose reply still comes back).
+    const server = net.createServer({ allowHalfOpen: true }, (client) => this.acceptTcp(client, endpoint));
     const l: Listener = { endpoint, close: () => server.close() };
     server.on('error', (err) => { l.error = err.message; this.log(`listener ${epName(endpoint)} failed: ${err.message}`); });
     server.listen(endpoint.port, formatAddr(endpoint.addr), () => this.log(`listener ${epName(endpoint)} open`));
     return l;
   }
 
+  /** Open TCP proxy connections by connection id: what closes both sockets. */
+  private readonly tcpConns = new Map<number, () => void>();
+
   private acceptTcp(client: net.Socket, vip: Endpoint): void {
     const r = this.core.connect({ protocol: 'tcp', clientAddr: stripV6(client.remoteAddress), clientPort: client.remotePort ?? 0, vip, nowMs: this.now() });
     if (!r.ok) { client.destroy(); return; }
     const conn = r.conn;
-    const upstream = net.connect({ host: formatAddr(conn.dest.addr), port: conn.destPort });
+    // Replies are read into a buffer of the connection's own (no stream machinery, no
+    // allocation per read); a buffer still held by a pending write is replaced, not reused.
+    let buffer = Buffer.allocUnsafe(DIRECTOR_DEFAULTS.replyBufferBytes);
+    const core = this.core;
+    const now = this.now;
+    const upstream: net.Socket = net.connect({
+      host: formatAddr(conn.dest.addr), port: conn.destPort, noDelay: true, allowHalfOpen: true,
+      onread: {
+        buffer: () => buffer,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          core.traffic(conn, 'out', n, now());
+          const more = client.write(buf.subarray(0, n));
+          if (client.writableLength > 0) buffer = Buffer.allocUnsafe(DIRECTOR_DEFAULTS.replyBufferBytes);
+          if (!more) client.once('drain', () => upstream.resume());
+          return more;
+        },
+      },
+    });
     this.sockets.add(client);
     this.sockets.add(upstream);
     client.setNoDelay(true);
-    upstream.setNoDelay(true);
     let closed = 0;
     const onClose = (s: net.Socket) => (): void => {
       this.sockets.delete(s);
-      if (++closed === 2) this.core.closed(conn, this.now());
+      if (++closed === 2) { this.tcpConns.delete(conn.id); this.core.closed(conn, this.now()); }
     };
     client.once('close', onClose(client));
     upstream.once('close', onClose(upstream));
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     this.pipe(client, upstream, conn, 'in');
-    this.pipe(upstream, client, conn, 'out');
-    client.setTimeout(this.core.getTable().timeouts.tcpS * 1000, () => { client.destroy(); upstream.destroy(); });
+    upstream.on('end', () => client.end());
+    this.tcpConns.set(conn.id, () => { client.destroy(); upstream.destroy(); });
   }
 
   /** Copy bytes with backpressure, counting each read as a packet. */
   private pipe(from: net.Socket, to: net.Socket, conn: Conn, direction: 'in' | 'out'): void {
+    const core = this.core;
+    const now = this.now;
+    const resume = (): void => { from.resume(); };
     from.on('data', (chunk: Buffer) => {
-      this.core.traffic(conn, direction, chunk.length, this.now());
-      if (!to.write(chunk)) { from.pause(); to.once('drain', () => from.resume()); }
+      core.traffic(conn, direction, chunk.length, now());
+      if (!to.write(chunk)) { from.pause(); to.once('drain', resume); }
     });
     from.on('end', () => to.end());
   }
@@ -288,7 +341,7 @@ export class Director {
         if (nl < 0) return;
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        s.end(JSON.stringify(this.handleControl(line)) + '\n');
+        void this.handleControl(line).then((answer) => s.end(JSON.stringify(answer) + '\n'));
       });
       s.on('error', () => undefined);
     });
@@ -298,12 +351,12 @@ export class Director {
     });
   }
 
-  private handleControl(line: string): unknown {
+  private async handleControl(line: string): Promise<unknown> {
     let req: ControlRequest;
     try { req = JSON.parse(line) as ControlRequest; } catch { return { ok: false, error: 'bad request' }; }
     if (req.version !== 1) return { ok: false, error: `unsupported version ${String((req as { version?: unknown }).version)}` };
     switch (req.op) {
-      case 'ipvsadm': { const r = this.ipvsadm(req.args, req.stdin); return { ok: true, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode }; }
+      case 'ipvsadm': { const r = await this.ipvsadmAsync(req.args, req.stdin); return { ok: true, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode }; }
       case 'status': return { ok: true, status: this.status() };
       case 'stop': setImmediate(() => void this.stop()); return { ok: true };
       default: return { ok: false, error: 'unknown op' };

@@ -10,3 +10,5 @@ export * from './health.js';
 export * from './health-probes.js';
 export * from './director.js';
 export * from './resolver.js';
+export * from './sync-wire.js';
+export * from './sync.js';

@@ -6,7 +6,26 @@ import type { Resolver } from './addr.js';
 import { applyCommand } from './apply.js';
 import { formatConnections, formatList, formatListService, formatSave, formatTimeouts, type ConnEntry, type CountersView } from './format.js';
 import type { RuleTable, ServiceKey } from './model.js';
-import { IPVSADM_EXIT, parseIpvsadm, tryHelp } from './parse.js';
+import { IPVSADM_EXIT, parseIpvsadm, tryHelp, type DaemonOptions, type IpvsError } from './parse.js';
+
+/** A running sync daemon as `ipvsadm -L --daemon` shows it. */
+export interface DaemonInfo { state: 'master' | 'backup'; mcastIfn: string; syncid: number }
+
+/**
+ * The sync daemons behind --start-daemon, --stop-daemon and -L --daemon (the director's).
+ * Without one, the daemon commands fail as on a kernel without sync support.
+ */
+export interface DaemonControl {
+  list(): readonly DaemonInfo[];
+  start(state: 'master' | 'backup', opts: DaemonOptions): IpvsError | undefined;
+  stop(state: 'master' | 'backup'): IpvsError | undefined;
+}
+
+/** list_daemon: the master's line first, then the backup's. */
+export function formatDaemons(daemons: readonly DaemonInfo[]): string {
+  const line = (d: DaemonInfo): string => `${d.state} sync daemon (mcast=${d.mcastIfn}, syncid=${d.syncid})\n`;
+  return daemons.filter((d) => d.state === 'master').map(line).join('') + daemons.filter((d) => d.state === 'backup').map(line).join('');
+}
 
 export interface IpvsadmRun {
   table: RuleTable;
@@ -24,6 +43,7 @@ export interface IpvsadmContext {
   connections?: () => readonly ConnEntry[];
   /** Text read from stdin for -R. */
   stdin?: string;
+  daemons?: DaemonControl;
 }
 
 export const IPVSADM_VERSION_LINE = 'ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)';
@@ -42,21 +62,25 @@ export function runIpvsadm(table: RuleTable, args: readonly string[], ctx: Ipvsa
     case 'list': return runList(table, cmd, ctx);
     case 'save': return out(formatSave(table, cmd.format, ctx));
     case 'restore': return runRestore(table, ctx.stdin ?? '', program, ctx);
-    default: {
-      const r = applyCommand(table, cmd);
-      if (!r.ok) return { table, stdout: '', stderr: r.message + '\n', exitCode: r.exitCode };
-      const run: IpvsadmRun = { table: r.table, stdout: '', stderr: '', exitCode: 0 };
-      if (cmd.kind === 'zero') run.zero = cmd.key ?? 'all';
-      return run;
+    case 'start-daemon': case 'stop-daemon': {
+      if (!ctx.daemons) break;
+      const bad = cmd.kind === 'start-daemon' ? ctx.daemons.start(cmd.state, cmd.daemon) : ctx.daemons.stop(cmd.state);
+      return bad ? { table, stdout: '', stderr: bad.message + '\n', exitCode: bad.exitCode } : out('');
     }
+    default: break;
   }
+  const r = applyCommand(table, cmd);
+  if (!r.ok) return { table, stdout: '', stderr: r.message + '\n', exitCode: r.exitCode };
+  const run: IpvsadmRun = { table: r.table, stdout: '', stderr: '', exitCode: 0 };
+  if (cmd.kind === 'zero') run.zero = cmd.key ?? 'all';
+  return run;
 }
 
 function runList(table: RuleTable, cmd: Extract<ReturnType<typeof parseIpvsadm>, { ok: true }>['command'] & { kind: 'list' }, ctx: IpvsadmContext): IpvsadmRun {
   const base = { table, stderr: '', exitCode: 0 };
   if (cmd.show === 'connections') return { ...base, stdout: formatConnections(ctx.connections?.() ?? [], cmd.format, ctx.resolver) };
   if (cmd.show === 'timeout') return { ...base, stdout: formatTimeouts(table) };
-  if (cmd.show === 'daemon') return { ...base, stdout: '' };
+  if (cmd.show === 'daemon') return { ...base, stdout: formatDaemons(ctx.daemons?.list() ?? []) };
   if (cmd.key) {
     const r = formatListService(table, cmd.key, cmd.format, ctx);
     return r.ok ? { ...base, stdout: r.text } : { table, stdout: '', stderr: r.message + '\n', exitCode: r.exitCode };

@@ -48,7 +48,28 @@ export type IpvsCommand =
   | { kind: 'zero'; key: ServiceKey | undefined }
   | { kind: 'set'; timeouts: Timeouts }
   | { kind: 'list'; key: ServiceKey | undefined; format: ListFormat; show: 'table' | 'connections' | 'timeout' | 'daemon' }
-  | { kind: 'start-daemon' | 'stop-daemon'; state: 'master' | 'backup' };
+  | { kind: 'start-daemon'; state: 'master' | 'backup'; daemon: DaemonOptions }
+  | { kind: 'stop-daemon'; state: 'master' | 'backup' };
+
+/** A sync peer of the unicast extension: address (host order) and port (0: --mcast-port). */
+export interface SyncPeer { addr: number; port: number }
+
+/**
+ * --start-daemon's options. `group` is a multicast IPv4 group (ipvsadm's --mcast-group), or
+ * (paceline's extension for networks without multicast, userspace director only) a
+ * comma-separated list of unicast `addr[:port]`: the master sends to each of them, the backup
+ * receives on the first one's address (0.0.0.0: every address).
+ */
+export interface DaemonOptions {
+  /** --mcast-interface ('' when not given). */
+  mcastIfn: string;
+  /** --syncid, 0..255 (0 by default; a backup with 0 accepts every sync id). */
+  syncid: number;
+  group?: { kind: 'multicast'; addr: number } | { kind: 'unicast'; peers: SyncPeer[] };
+  port?: number;
+  ttl?: number;
+  maxlen?: number;
+}
 
 /** An error as ipvsadm reports it: the stderr text (without newline) and the exit status. */
 export interface IpvsError {
@@ -224,6 +245,7 @@ interface Entry {
   svc: { fwmark: number; protocol: Protocol; addr: number; port: number; sched: string; flags: number; timeoutS: number; netmask: number; ipv6: boolean };
   dest: { addr: number; port: number; forward: ForwardMethod; weight: number; upper: number; lower: number; ipv6: boolean };
   daemonState: 'master' | 'backup';
+  daemon: DaemonOptions;
   schedFlagsText: string | undefined;
   timeouts: Timeouts;
 }
@@ -304,8 +326,8 @@ function applyOption(e: Entry, t: Token, resolver: Resolver): IpvsError | undefi
     case 'y': return num('l-threshold', 0, 2147483647, 'l_threshold', (n) => { e.dest.lower = n; });
     case 'c': return flag('connection');
     case 'n': return flag('numeric', () => { e.format.numeric = true; });
-    case 'mcast-interface': return flag('mcast-interface');
-    case 'syncid': return num('syncid', 0, 255, 'syncid', () => undefined);
+    case 'mcast-interface': return flag('mcast-interface', () => { e.daemon.mcastIfn = v.slice(0, 15); });
+    case 'syncid': return num('syncid', 0, 255, 'syncid', (n) => { e.daemon.syncid = n; });
     case 'timeout': return flag('timeout');
     case 'daemon': return flag('daemon');
     case 'stats': return flag('stats', () => { e.format.stats = true; });
@@ -319,9 +341,36 @@ function applyOption(e: Entry, t: Token, resolver: Resolver): IpvsError | undefi
     case 'o': return flag('ops', () => { e.svc.flags |= SVC_F.onePacket; });
     case 'pe': return flag('pe');
     case 'b': return flag('sched-flags', () => { e.schedFlagsText = v; });
-    case 'mcast-group': case 'mcast-port': case 'mcast-ttl': case 'sync-maxlen': return flag(t.tag);
+    case 'mcast-group': {
+      const bad = setOption(e, 'mcast-group');
+      if (bad) return bad;
+      const g = parseSyncGroup(v);
+      if (!g) return looksLikeIpv6(v) ? err('ipv6-unsupported', 'Operation not supported with IPv6', IPVSADM_EXIT.error) : fail('bad-mcast-group', 'invalid mcast-group address');
+      e.daemon.group = g;
+      return undefined;
+    }
+    case 'mcast-port': return num('mcast-port', 1, 65535, 'mcast-port', (n) => { e.daemon.port = n; });
+    case 'mcast-ttl': return num('mcast-ttl', 1, 255, 'mcast-ttl', (n) => { e.daemon.ttl = n; });
+    case 'sync-maxlen': return num('sync-maxlen', 1, 65535 - 20 - 8, 'sync-maxlen', (n) => { e.daemon.maxlen = n; });
     default: return fail('invalid-option', `invalid option \`${t.given}'`);
   }
+}
+
+const isMulticast = (a: number): boolean => a >>> 28 === 0xe;
+
+/** --mcast-group: one multicast group, or (extension) unicast addr[:port] peers. */
+function parseSyncGroup(text: string): DaemonOptions['group'] | undefined {
+  const one = inetAton(text);
+  if (one !== undefined && /^[0-9.]+$/.test(text) && isMulticast(one)) return { kind: 'multicast', addr: one };
+  const peers: SyncPeer[] = [];
+  for (const item of text.split(',')) {
+    const m = /^([0-9.]+)(?::([0-9]+))?$/.exec(item);
+    const addr = m ? inetAton(m[1]!) : undefined;
+    const port = m?.[2] === undefined ? 0 : stringToNumber(m[2], 1, 65535);
+    if (!m || addr === undefined || isMulticast(addr) || addr === 0xffffffff || port === -1) return undefined;
+    peers.push({ addr, port });
+  }
+  return peers.length > 0 ? { kind: 'unicast', peers } : undefined;
 }
 
 /** ipvsadm's generic_opt_check. */
@@ -356,6 +405,7 @@ function newEntry(): Entry {
     svc: { fwmark: 0, protocol: 'tcp', addr: 0, port: 0, sched: '', flags: 0, timeoutS: 0, netmask: 0xffffffff, ipv6: false },
     dest: { addr: 0, port: 0, forward: 'Route', weight: 1, upper: 0, lower: 0, ipv6: false },
     daemonState: 'master',
+    daemon: { mcastIfn: '', syncid: 0 },
     schedFlagsText: undefined,
     timeouts: { tcpS: 0, tcpFinS: 0, udpS: 0 },
   };
@@ -446,7 +496,8 @@ function finish(e: Entry, cmd: CommandName): ParseResult {
     case 'save': return { ok: true, command: { kind: 'save', format: e.format } };
     case 'zero': return { ok: true, command: { kind: 'zero', key: hasKey ? key : undefined } };
     case 'set': return { ok: true, command: { kind: 'set', timeouts: e.timeouts } };
-    case 'start-daemon': case 'stop-daemon': return { ok: true, command: { kind: cmd, state: e.daemonState } };
+    case 'start-daemon': return { ok: true, command: { kind: cmd, state: e.daemonState, daemon: e.daemon } };
+    case 'stop-daemon': return { ok: true, command: { kind: cmd, state: e.daemonState } };
     case 'list': return finishList(e, key, hasKey);
   }
 }

@@ -84,6 +84,13 @@ function formatDirectorStatus(s: DirectorStatus, dir: string): string {
   const lines = [`director running (pid ${s.pid}), state dir ${dir}`, `  services: ${s.services}, tracked connections: ${s.connections}`];
   for (const l of s.listeners) lines.push(`  listener ${l.endpoint}${l.error ? `: ${l.error}` : ''}`);
   for (const h of s.health) lines.push(`  health checks on ${h.service}: ${h.targets} real servers`);
+  const y = s.sync;
+  if (y?.master) lines.push(`  sync master (mcast=${y.master.mcastIfn}, syncid=${y.master.syncid}) to ${y.master.to.join(' ') || '-'}: ${y.master.messages} messages, ${y.master.entries} entries sent, ${y.master.sendErrors} send errors`);
+  if (y?.backup) {
+    const dropped = Object.entries(y.backup.dropped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    lines.push(`  sync backup (mcast=${y.backup.mcastIfn}, syncid=${y.backup.syncid}) on ${y.backup.on}: ${y.backup.messages} messages, ${y.backup.entries} entries received, ${y.backup.refused} refused (table full), dropped: ${dropped}`);
+  }
+  if (y && (y.held > 0 || y.adopted > 0)) lines.push(`  synced entries held: ${y.held} (${y.heldTemplates} persistence templates), templates adopted: ${y.adopted}`);
   return lines.join('\n') + '\n';
 }
 

@@ -3,13 +3,20 @@
  * concurrent keep-alive HTTP connections, side by side with HAProxy (Debian's haproxy, mode tcp,
  * roundrobin) in the same run, same backends and same load generator, all on loopback.
  *
- *   node packages/ipvs/dist/bench/bench-ipvs.js [--seconds 5] [--concurrency 64] [--backends 3]
+ *   node packages/ipvs/dist/bench/bench-ipvs.js [--seconds 5] [--concurrency 64] [--backends 3] [--profile DIR]
+ *
+ * Besides req/s (which on a shared, loaded machine mostly measures the CPU share each proxy
+ * got), it reports each proxy's CPU time per request (utime + stime of its process, from
+ * /proc/PID/stat, over the load): the steadier figure for comparing the two. The director gets one
+ * unmeasured second of load first (JIT warm-up). haproxy runs with its defaults (nbthread = the
+ * number of CPUs), the director on one thread. --profile writes a
+ * V8 CPU profile of the director to DIR (node --cpu-prof).
  *
  * Processes: one for the backends, one for the director, haproxy, and this one for the load.
  * Progress goes to stderr, figures to stdout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +25,31 @@ import { fileURLToPath } from 'node:url';
 import { Director } from '../director.js';
 
 const SELF = fileURLToPath(import.meta.url);
+
+function strArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat; undefined without /proc. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after the command: state is [0], utime [11], stime [12] (proc(5): 14 and 15).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch { return undefined; }
+}
+
+/** Run the load and measure the proxy process's CPU time over it. */
+async function measured(pid: number | undefined, port: number, concurrency: number, seconds: number): Promise<Awaited<ReturnType<typeof load>> & { cpuUsPerReq?: number }> {
+  const before = cpuSeconds(pid);
+  const r = await load(port, concurrency, seconds);
+  const after = cpuSeconds(pid);
+  const reqs = r.rps * seconds;
+  return before !== undefined && after !== undefined && reqs > 0 ? { ...r, cpuUsPerReq: ((after - before) * 1e6) / reqs } : r;
+}
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -116,18 +148,21 @@ async function main(): Promise<void> {
     children.push(backends);
     const { ports } = JSON.parse(await firstLine(backends)) as { ports: number[] };
     process.stderr.write(`backends on ${ports.join(', ')}\n`);
-    const director = spawn(process.execPath, [SELF, '--role-director', join(dir, 'director')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const profile = strArg('profile');
+    const director = spawn(process.execPath, [...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []), SELF, '--role-director', join(dir, 'director')], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(director);
     await firstLine(director);
     const vport = await freePort();
     await control(join(dir, 'director'), ['-A', '-t', `127.0.0.1:${vport}`, '-s', 'rr']);
     for (const p of ports) await control(join(dir, 'director'), ['-a', '-t', `127.0.0.1:${vport}`, '-r', `127.0.0.1:${p}`, '-m']);
     await new Promise((r) => setTimeout(r, 200));
-    const rows: [string, Awaited<ReturnType<typeof load>>][] = [];
+    const rows: [string, Awaited<ReturnType<typeof measured>>][] = [];
     process.stderr.write(`direct to one backend, ${seconds} s...\n`);
     rows.push(['backend (direct)', await load(ports[0]!, concurrency, seconds)]);
+    // One second of the same load first, unmeasured: V8 compiles the hot path (haproxy needs none).
+    await load(vport, concurrency, 1);
     process.stderr.write(`through the paceline director, ${seconds} s...\n`);
-    rows.push(['paceline director', await load(vport, concurrency, seconds)]);
+    rows.push(['paceline director', await measured(director.pid, vport, concurrency, seconds)]);
     const hport = await freePort();
     const cfg = join(dir, 'haproxy.cfg');
     writeFileSync(cfg, `global\n  maxconn 4096\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend fe\n  bind 127.0.0.1:${hport}\n  default_backend be\nbackend be\n  balance roundrobin\n${ports.map((p, i) => `  server s${i} 127.0.0.1:${p}\n`).join('')}`);
@@ -136,14 +171,15 @@ async function main(): Promise<void> {
     if (haproxyOk) {
       children.push(haproxy);
       process.stderr.write(`through haproxy (mode tcp), ${seconds} s...\n`);
-      rows.push(['haproxy (mode tcp)', await load(hport, concurrency, seconds)]);
+      rows.push(['haproxy (mode tcp)', await measured(haproxy.pid, hport, concurrency, seconds)]);
     } else process.stderr.write('haproxy not available (apt-get install haproxy); skipped\n');
     process.stdout.write(`bench:ipvs — ${concurrency} concurrent keep-alive HTTP connections, ${seconds} s each, ${backendsN} backends, loopback\n`);
-    process.stdout.write(`${'path'.padEnd(22)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}\n`);
-    for (const [name, r] of rows) process.stdout.write(`${name.padEnd(22)} ${r.rps.toFixed(0).padStart(10)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${String(r.errors).padStart(7)}\n`);
+    process.stdout.write(`${'path'.padEnd(22)} ${'req/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)} ${'CPU us/req'.padStart(11)}\n`);
+    for (const [name, r] of rows) process.stdout.write(`${name.padEnd(22)} ${r.rps.toFixed(0).padStart(10)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${String(r.errors).padStart(7)} ${(r.cpuUsPerReq === undefined ? '-' : r.cpuUsPerReq.toFixed(1)).padStart(11)}\n`);
     const ours = rows.find((r) => r[0] === 'paceline director')?.[1];
     const theirs = rows.find((r) => r[0].startsWith('haproxy'))?.[1];
     if (ours && theirs) process.stdout.write(`paceline director / haproxy throughput: ${((ours.rps / theirs.rps) * 100).toFixed(0)} % (target >= 60 %)\n`);
+    if (ours?.cpuUsPerReq && theirs?.cpuUsPerReq) process.stdout.write(`haproxy / paceline director CPU per request: ${((theirs.cpuUsPerReq / ours.cpuUsPerReq) * 100).toFixed(0)} % (the throughput each would reach on equal CPU)\n`);
   } finally {
     await cleanup();
   }
