@@ -283,7 +283,9 @@ export class ControllerCore {
   /** This process has been in a quorate membership (Pacemaker's controld_ever_had_quorum). */
   private everQuorate = false;
   private quorateVersion: CibVersion;
-  private readonly hellos = new Map<number, { version: CibVersion; quorateVersion: CibVersion; digest: string; wasQuorate: boolean; node: string; records: readonly OpResultRecord[] }>();
+  private readonly hellos = new Map<number, { version: CibVersion; quorateVersion: CibVersion; digest: string; wasQuorate: boolean; node: string; records: readonly OpResultRecord[]; fresh: boolean }>();
+  /** This controller has completed a join since it started (its hellos are no longer `fresh`). */
+  private everJoined = false;
   private syncDecided = false;
   private buffered: { sender: number; m: CrmMessage }[] = [];
 
@@ -429,7 +431,7 @@ export class ControllerCore {
       return;
     }
     this.phase = 'syncing';
-    this.send({ t: 'hello', m: key, version: versionTuple(this.cibVersion), digest: cibDigest(writeElement(this.cibRoot)), wasQuorate: this.wasQuorate, quorateVersion: versionTuple(this.quorateVersion), node: this.self.name, records: this.localRecords() });
+    this.send({ t: 'hello', m: key, version: versionTuple(this.cibVersion), digest: cibDigest(writeElement(this.cibRoot)), wasQuorate: this.wasQuorate, quorateVersion: versionTuple(this.quorateVersion), node: this.self.name, records: this.localRecords(), ...(this.everJoined ? {} : { fresh: true }) });
     // Client updates waiting for acks: members that left will never ack. (Compared with the new
     // membership's acksNeeded(), which shrinks with it, such an update was never answered.)
     for (const [req, p] of this.pendingUpdates) {
@@ -687,7 +689,7 @@ export class ControllerCore {
     if (m.m !== this.membershipKey || this.phase !== 'syncing' || !this.membership) return;
     const records = Array.isArray(m.records) ? m.records.filter((r) => r.node === m.node) : [];
     const qv = Array.isArray(m.quorateVersion) && m.quorateVersion.length === 3 ? tupleVersion(m.quorateVersion) : { adminEpoch: 0, epoch: 0, numUpdates: 0 };
-    this.hellos.set(sender, { version: tupleVersion(m.version), quorateVersion: qv, digest: m.digest, wasQuorate: m.wasQuorate, node: m.node, records });
+    this.hellos.set(sender, { version: tupleVersion(m.version), quorateVersion: qv, digest: m.digest, wasQuorate: m.wasQuorate, node: m.node, records, fresh: m.fresh === true });
     if (this.hellos.size < this.membership.members.length || this.syncDecided) return;
     this.syncDecided = true;
     const all = [...this.hellos.values()];
@@ -777,6 +779,11 @@ export class ControllerCore {
       if (this.configuredNodeIn(root, h.node) === undefined) root = addConfiguredNode(root, nodeId, h.node);
       root = setNodeState(root, { id: nodeId, uname: h.node }, { in_ccm: 'true', crmd: 'online', join: 'member', expected: 'member' });
       for (const rec of h.records) root = recordOpResult(root, rec);
+      // A node that restarted starts without the transient attributes of its previous run (as
+      // Pacemaker's DC erases them when a node joins), even when it came back before any
+      // membership noticed it gone: a `shutdown` left over from a graceful stop would otherwise
+      // have it shut down again, its resources stopped, the moment it returns.
+      if (h.fresh) for (const name of transientAttrNames(root, h.node)) root = setNodeAttribute(root, { id: nodeId, uname: h.node }, 'transient', name, undefined);
     }
     for (const ns of nodeStatesOf(root)) {
       const id = Number(ns.attrs['id']);
@@ -790,6 +797,7 @@ export class ControllerCore {
     }
     this.commit(root);
     this.phase = 'joined';
+    this.everJoined = true;
     const dc = this.dc;
     this.log('join-complete', {
       dc: dc !== undefined ? this.nodeName(dc) : undefined,

@@ -35,6 +35,11 @@ export type CrmMessage =
       readonly quorateVersion?: readonly [number, number, number];
       readonly node: string;
       readonly records: readonly OpResultRecord[];
+      /**
+       * This controller has not completed a join since it started: the node (re)started, and
+       * the transient attributes the CIB still holds for it belong to its previous run.
+       */
+      readonly fresh?: boolean;
     }
   /** The member with the best CIB (see core.ts chooseSyncSource) sends it in full. */
   | { readonly t: 'sync'; readonly m: string; readonly xml: string }
