@@ -9,17 +9,26 @@ const daemonOnly =
   args[0] === 'node' && args[1] === 'start' && (args.length === 2 || (args.length === 4 && args[2] === '--config' && !args[3].startsWith('-')));
 
 const notBuilt = (err) => {
-  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(main|index)\.js/.test(String(err.message))) {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(main|index|light)\.js/.test(String(err.message))) {
     process.stderr.write('paceline: not built yet; run `npm run build` in the repository first\n');
     process.exit(2);
   }
   throw err;
 };
 
+// Commands resource agents run many times per action: loaded alone too (see src/light.ts).
+const light = args[0] === 'ipvsadm' || args[0] === 'director';
+
 if (daemonOnly) {
   import('@paceline/daemon')
     .then(async ({ runNodeCommand, NODE_CONFIG_PATH_DEFAULT }) => {
       process.exitCode = await runNodeCommand(args[3] ?? NODE_CONFIG_PATH_DEFAULT);
+    })
+    .catch(notBuilt);
+} else if (light) {
+  import('../dist/light.js')
+    .then(async ({ runLight }) => {
+      process.exitCode = await runLight(args);
     })
     .catch(notBuilt);
 } else {

@@ -5,7 +5,8 @@
  * them together, so a command can be tested without the others.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { runProgram } from './run.js';
 import { CRM_EXIT, registerCrmCommands, runCrm, startInteractiveShell } from './commands/crm.js';
 import { apiReachable } from './commands/crm-live.js';
 import { apiSocket } from './commands/live.js';
@@ -72,14 +73,7 @@ async function runScriptFile(path: string, cibFile: string | undefined): Promise
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 64;
-    throw err;
-  }
+  return runProgram(buildProgram(), argv);
 }
 
 const code = await main(process.argv.slice(2));
