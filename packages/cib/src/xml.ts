@@ -16,7 +16,8 @@
  * otherwise. Writing: two-space indentation, one element per line, attributes in their order, `"`
  * quotes; unchanged parsed elements skip the escaping checks.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type * as Fxp from 'fast-xml-parser';
 
 export interface XmlElement {
   readonly kind: 'element';
@@ -109,7 +110,27 @@ export function firstChild(el: XmlElement, name: string): XmlElement | undefined
   return undefined;
 }
 
-const parser = new XMLParser({
+/**
+ * fast-xml-parser, loaded when first needed (malformed XML, a DOCTYPE): most processes never need
+ * it. Its one-file CommonJS build loads in a few milliseconds, where its ES modules (some forty
+ * files) cost about 30 ms of start-up to every process that reads a CIB.
+ */
+let fxp: FastXmlParser | undefined;
+
+interface FastXmlParser {
+  readonly module: typeof Fxp;
+  readonly parser: Fxp.XMLParser;
+}
+
+function fastXmlParser(): FastXmlParser {
+  if (fxp === undefined) {
+    const module = createRequire(import.meta.url)('fast-xml-parser') as typeof Fxp;
+    fxp = { module, parser: new module.XMLParser(parserOptions) };
+  }
+  return fxp;
+}
+
+const parserOptions: Fxp.X2jOptions = {
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -124,7 +145,7 @@ const parser = new XMLParser({
   htmlEntities: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
-});
+};
 
 type FxpNode = Record<string, unknown>;
 
@@ -189,7 +210,7 @@ export function parseXml(text: string): XmlDocument {
   if (fast.kind === 'unsupported') return parseXmlReference(text);
   // Malformed: prefer fast-xml-parser's message and position; it is more lenient than XML (a bare
   // '&', '<' in an attribute value), so when it finds nothing, report what the scanner found.
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  const valid = fastXmlParser().module.XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) throw new XmlSyntaxError(valid.err.msg, valid.err.line ?? 1, valid.err.col ?? 1);
   const { line, column } = lineColumn(text, fast.offset);
   throw new XmlSyntaxError(fast.message, line, column);
@@ -213,10 +234,10 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
  * whitespace in attribute values (fast-xml-parser's behaviour with htmlEntities off).
  */
 export function parseXmlReference(text: string): XmlDocument {
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  const valid = fastXmlParser().module.XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) throw new XmlSyntaxError(valid.err.msg, valid.err.line ?? 1, valid.err.col ?? 1);
   const nodes: XmlNode[] = [];
-  convert(parser.parse(text) as FxpNode[], nodes);
+  convert(fastXmlParser().parser.parse(text) as FxpNode[], nodes);
   return toDocument(nodes);
 }
 

@@ -483,12 +483,12 @@ function assignPrimitive(ctx: AssignCtx, r: WRsc, prefer: WNode | undefined): WN
   for (const c of [...r.thisWith]) {
     const before = copyMap(r.allowed);
     applyThisWith(ctx, r, c);
-    contributeDiff(r, before, 'colocation', `${c.id} (with ${c.primary.id})`);
+    contributeDiff(r, before, 'colocation', () => `${c.id} (with ${c.primary.id})`);
   }
   for (const c of [...r.withThis]) {
     const before = copyMap(r.allowed);
     applyWithThis(ctx, r, c);
-    contributeDiff(r, before, 'colocation', `${c.id} (${c.dependent.id} with this)`);
+    contributeDiff(r, before, 'colocation', () => `${c.id} (${c.dependent.id} with this)`);
   }
   if (r.nextRole === R_STOPPED) {
     for (const n of ctx.u.nodes) r.allowed.set(n.name, addScores(r.allowed.get(n.name) ?? 0, -SCORE_INFINITY));
@@ -630,8 +630,19 @@ const noUpperCase = /^[^A-Z\u0080-\uffff]*$/;
 
 /** Attribute values compare case-insensitively; most are lower case already (no new string then). */
 function caseFold(v: string): string {
-  return noUpperCase.test(v) ? v : v.toLowerCase();
+  let folded = foldedValues.get(v);
+  if (folded === undefined) {
+    folded = noUpperCase.test(v) ? v : v.toLowerCase();
+    // Node names and attribute values: a few dozen per cluster; the bound guards against odd input.
+    if (foldedValues.size >= foldedValuesMax) foldedValues.clear();
+    foldedValues.set(v, folded);
+  }
+  return folded;
 }
+
+/** caseFold's results: colocations fold every node's value once per resource they score. */
+const foldedValues = new Map<string, string>();
+const foldedValuesMax = 4096;
 
 /** Dispatch on the primary's variant (pcmk__*_apply_coloc_score, for the dependent's sake). */
 export function applyColocScore(ctx: AssignCtx, dependent: WRsc, primary: WRsc, c: WColocation): void {

@@ -4,9 +4,9 @@
  * changed definition forces a restart ("due to resource definition change") or, when the agent
  * supports it, a reload.
  */
-import type { NvSet } from '@paceline/cib';
+import type { NvSet, Operation } from '@paceline/cib';
 import type { Digests } from './digest.js';
-import { computeDigests } from './digest.js';
+import { computeDigests, findOp } from './digest.js';
 import type { Unpacked } from './unpack.js';
 import type { HistoryOp, WNode, WRsc } from './work.js';
 import { activeIndexes, nodeAvailable, primitivesOf } from './work.js';
@@ -66,8 +66,9 @@ function nodeIndependent(r: WRsc): boolean {
       if (!noRules(p.def.instanceAttributes) || !noRules(p.def.templateRef?.instanceAttributes)) return false;
     } else if (!noRules(p.instanceSets)) return false;
   }
-  const ops = [...(r.def?.ops ?? []), ...(r.def?.templateRef?.ops ?? [])];
-  return ops.every((o) => noRules((o.ref ?? o).instanceAttributes) && noRules((o.ref ?? o).meta));
+  const opsWithoutRules = (ops: readonly Operation[] | undefined): boolean =>
+    (ops ?? []).every((o) => noRules((o.ref ?? o).instanceAttributes) && noRules((o.ref ?? o).meta));
+  return opsWithoutRules(r.def?.ops) && opsWithoutRules(r.def?.templateRef?.ops);
 }
 
 function checkHistory(u: Unpacked, r: WRsc, node: WNode, ops: readonly HistoryOp[], cache: DigestCache, timeoutMs: number | undefined): ConfigChange | undefined {
@@ -110,11 +111,7 @@ function agentChanged(r: WRsc, node: WNode): boolean {
 }
 
 function configured(r: WRsc, task: string, intervalMs: number): boolean {
-  const ops = [...(r.def?.ops ?? []), ...(r.def?.templateRef?.ops ?? [])];
-  return ops.some((o0) => {
-    const o = o0.ref ?? o0;
-    return o.name === task && parseIntervalMs(o.interval) === intervalMs;
-  });
+  return findOp(r, task, intervalMs) !== undefined;
 }
 
 function digestCompare(

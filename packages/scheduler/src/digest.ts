@@ -45,7 +45,11 @@ export function resourceParams(r: WRsc, node: WNode | undefined, nowSec: number)
 
 /** The configured operation matching `task` and `intervalMs`, if any. */
 export function findOp(r: WRsc, task: string, intervalMs: number): Operation | undefined {
-  const ops = [...(r.def?.ops ?? []), ...(r.def?.templateRef?.ops ?? [])];
+  return findOpIn(r.def?.ops, task, intervalMs) ?? findOpIn(r.def?.templateRef?.ops, task, intervalMs);
+}
+
+function findOpIn(ops: readonly Operation[] | undefined, task: string, intervalMs: number): Operation | undefined {
+  if (ops === undefined) return undefined;
   for (const o0 of ops) {
     const o = o0.ref ?? o0;
     if (o.name === task && parseIntervalMs(o.interval) === intervalMs) return o;

@@ -6,6 +6,7 @@ import type { Cib, LrmResource, LrmRscOp, NodeState, Primitive, Resource } from 
 import { SCORE_INFINITY, addScores, parseScore } from '@paceline/cib';
 import type { BuiltBundle, Replica } from './bundle.js';
 import { bundleGuestNames, bundleLayout, pinReplicaInstances } from './bundle.js';
+import { findOp } from './digest.js';
 import type { Diagnostic } from './types.js';
 import type { MigrationContext } from './migration-history.js';
 import { HistoryIndex, sortHistory, unpackMigrateFromFailure, unpackMigrateToFailure, unpackMigrateToSuccess } from './migration-history.js';
@@ -763,7 +764,14 @@ function targetRcOf(key: string | undefined): number {
   const b = a < 0 ? -1 : key.indexOf(':', a + 1);
   const c = b < 0 ? -1 : key.indexOf(':', b + 1);
   if (c < 0) return -1;
-  return intOr(key.slice(b + 1, c), -1);
+  // The usual field is a few digits: read them in place (no substring per history entry).
+  let rc = 0;
+  for (let i = b + 1; i < c; i++) {
+    const d = key.charCodeAt(i) - 48;
+    if (d < 0 || d > 9 || i - b > 9) return intOr(key.slice(b + 1, c), -1);
+    rc = rc * 10 + d;
+  }
+  return c > b + 1 ? rc : -1;
 }
 
 function parseOp(op: LrmRscOp): ParsedOp {
@@ -1015,7 +1023,7 @@ function failCountExpired(u: Unpacked, r: WRsc, node: WNode, op: ParsedOp): bool
 }
 
 function defaultOnFail(u: Unpacked, r: WRsc, op: ParsedOp): OnFail {
-  const cfg = findOpConfig(r, op.task, op.intervalMs);
+  const cfg = findOp(r, op.task, op.intervalMs);
   const v = cfg?.onFail?.toLowerCase();
   if (v) {
     switch (v) {
@@ -1048,16 +1056,6 @@ function defaultOnFail(u: Unpacked, r: WRsc, op: ParsedOp): OnFail {
   }
   if (op.task === 'stop') return u.flags.stonithEnabled && u.flags.haveStonithResource ? 'fence' : 'block';
   return 'recover';
-}
-
-function findOpConfig(r: WRsc, task: string, intervalMs: number): import('@paceline/cib').Operation | undefined {
-  const ops = r.def?.ops ?? [];
-  const tops = r.def?.templateRef?.ops ?? [];
-  for (const o0 of [...ops, ...tops]) {
-    const o = o0.ref ?? o0;
-    if (o.name === task && parseIntervalMs(o.interval) === intervalMs) return o;
-  }
-  return undefined;
 }
 
 const onFailRank: Record<OnFail, number> = {

@@ -38,28 +38,38 @@ export interface RuleContext {
  */
 export function mergeNvSets(sets: readonly NvSet[], ctx: RuleContext, into?: Map<string, string>): Map<string, string> {
   const out = into ?? new Map<string, string>();
-  const effective = sets.map((s) => s.ref ?? s);
-  const order = effective
-    .map((s, i) => ({ s, i, score: parseScore(s.score) }))
-    .sort((a, b) => b.score - a.score || a.i - b.i);
-  for (const { s } of order) {
-    if (s.rules.length > 0 && !s.rules.some((r) => evaluateRule(r, ctx))) continue;
-    for (const p of s.nvpairs) {
-      const pp = p.ref ?? p;
-      const name = pp.name ?? p.name;
-      const value = pp.value ?? p.value;
-      // populate_hash: a pair without a name or value is skipped; "#default" removes a value set
-      // earlier, so the option takes its default.
-      if (name === undefined || value === undefined) continue;
-      if (value.toLowerCase() === '#default') {
-        out.delete(name);
-        continue;
-      }
-      if (!out.has(name)) out.set(name, value);
-    }
+  // Most sets lists are empty or hold one set: no ordering to do.
+  if (sets.length === 0) return out;
+  if (sets.length === 1) {
+    mergeNvSet(sets[0]!.ref ?? sets[0]!, ctx, out);
+    return out;
   }
+  const order = sets
+    .map((s, i) => ({ s: s.ref ?? s, i, score: parseScore((s.ref ?? s).score) }))
+    .sort((a, b) => b.score - a.score || a.i - b.i);
+  for (const { s } of order) mergeNvSet(s, ctx, out);
   return out;
 }
+
+/** One (resolved) set of `mergeNvSets`: skipped when it has rules and none passes. */
+function mergeNvSet(s: NvSet, ctx: RuleContext, out: Map<string, string>): void {
+  if (s.rules.length > 0 && !s.rules.some((r) => evaluateRule(r, ctx))) return;
+  for (const p of s.nvpairs) {
+    const pp = p.ref ?? p;
+    const name = pp.name ?? p.name;
+    const value = pp.value ?? p.value;
+    // populate_hash: a pair without a name or value is skipped; "#default" removes a value set
+    // earlier, so the option takes its default.
+    if (name === undefined || value === undefined) continue;
+    if (value.length === defaultValue.length && value.toLowerCase() === defaultValue) {
+      out.delete(name);
+      continue;
+    }
+    if (!out.has(name)) out.set(name, value);
+  }
+}
+
+const defaultValue = '#default';
 
 /** Evaluates a rule with @paceline/cib's evaluator (Pacemaker 2.1.5's rules.c semantics). */
 export function evaluateRule(rule: Rule, ctx: RuleContext): boolean {
@@ -77,9 +87,20 @@ export function evaluateRule(rule: Rule, ctx: RuleContext): boolean {
 /** An interval or duration in milliseconds (the options table's parser); unparsable -> 0. */
 export function parseIntervalMs(text: string | undefined): number {
   if (text === undefined) return 0;
-  const r = cibParseIntervalMs(text.trim());
-  return r.ok ? r.ms : 0;
+  let ms = intervalMsByText.get(text);
+  if (ms === undefined) {
+    const r = cibParseIntervalMs(text.trim());
+    ms = r.ok ? r.ms : 0;
+    // A CIB spells its intervals a few dozen ways; the bound only guards against odd input.
+    if (intervalMsByText.size >= intervalMemoMax) intervalMsByText.clear();
+    intervalMsByText.set(text, ms);
+  }
+  return ms;
 }
+
+/** parseIntervalMs's results by text: it runs once per operation and history entry. */
+const intervalMsByText = new Map<string, number>();
+const intervalMemoMax = 4096;
 
 /** Parses a role name (old and new spellings) as Pacemaker's text2role does. */
 export function parseRole(text: string | undefined): Role | undefined {

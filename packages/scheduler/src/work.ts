@@ -322,13 +322,18 @@ function addContribution(r: WRsc, node: string, entry: ScoreContribution): void 
 /**
  * Records the per-node difference between two score tables as one contribution each. Nodes with
  * the same difference share one entry (a colocation usually moves many nodes by the same amount).
+ * `item` may be given as a function naming it, called only when some score changed.
  */
-export function contributeDiff(r: WRsc, before: ReadonlyMap<string, number>, source: string, item: string | undefined): void {
+export function contributeDiff(r: WRsc, before: ReadonlyMap<string, number>, source: string, item: string | undefined | (() => string)): void {
   let last: ScoreContribution | undefined;
+  // A function names the item only when something changed (most colocations change nothing).
+  let named: string | undefined;
   r.allowed.forEach((after, node) => {
     const b = before.get(node) ?? 0;
     if (after === b) return;
-    if (last?.score !== after - b) last = { source, item, score: after - b };
+    if (typeof item === 'function') named ??= item();
+    else named = item;
+    if (last?.score !== after - b) last = { source, item: named, score: after - b };
     addContribution(r, node, last);
   });
 }
