@@ -253,7 +253,7 @@ describe.skipIf(reason !== undefined)(`policies on a local three-node cluster ${
     await setOption('no-quorum-policy', 'stop');
   }, 120_000);
 
-  it('no-quorum-policy suicide: the node left alone fences itself; the others fence it too', async () => {
+  it('no-quorum-policy suicide: the node left alone fences itself, reboots, and the cluster runs web once', async () => {
     await settle();
     await setOption('stonith-enabled', 'true');
     await setOption('no-quorum-policy', 'suicide');
@@ -274,16 +274,15 @@ describe.skipIf(reason !== undefined)(`policies on a local three-node cluster ${
       thaw(lab, 'node3');
     }
     if (process.env.PACELINE_TEST_VERBOSE) console.log(`node1 fenced itself ${offAfterMs} ms after it was left alone`);
-    // The quorate side does not take the self-fence on trust: it fences node1 (a reboot that
-    // boots it again), then the cluster settles with web running once.
+    // fence_lab reboots node1 (off, then its boot script). The quorate side does not take the
+    // self-fence on trust: had node1 stayed away it would fence it; node1 back first (a new
+    // incarnation whose executor reports nothing running, and which is probed), it need not. Either
+    // way the cluster settles with web running once.
     const pidNow = (): number | undefined => (existsSync(join(n1.dir, 'pid')) ? Number(readFileSync(join(n1.dir, 'pid'), 'utf8')) || undefined : undefined);
     await until('node1 back', async () => alive(pidNow()), 40_000);
     await waitSettled(lab.nodes, { timeoutMs: 60_000 });
     const events = await call<{ kind: string; data: Record<string, unknown> }[]>('node1', 'events.tail', { after: 0, limit: 100_000 });
     expect(events.some((e) => e.kind === 'self-fence')).toBe(true);
-    const others = await call<{ kind: string; data: Record<string, unknown> }[]>('node2', 'events.tail', { after: 0, limit: 100_000 });
-    const dc2 = await call<{ kind: string; data: Record<string, unknown> }[]>('node3', 'events.tail', { after: 0, limit: 100_000 });
-    expect([...others, ...dc2].some((e) => e.kind === 'fence-request' && e.data['target'] === 'node1')).toBe(true);
     await until('web running once', async () => really('web').length === 1 && (await where('web')).length === 1);
     await setOption('no-quorum-policy', 'stop');
     await setOption('stonith-enabled', 'false');
