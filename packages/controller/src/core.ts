@@ -28,6 +28,7 @@ import {
   applyChange,
   cibadmin,
   compareCibVersions,
+  escapeAttr,
   firstChild,
   childElements,
   formatVersion,
@@ -1728,9 +1729,6 @@ function removeOpEntry(root: XmlElement, node: string, opId: string): XmlElement
   return result.ok ? result.value.cib : root;
 }
 
-function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-}
 
 function toCibadminRequest(w: WireCibRequest): CibadminRequest {
   const xml = w.xml !== undefined ? parseXml(w.xml).root : undefined;

@@ -3,7 +3,7 @@
  * answered from this node's replica of the CIB; changes go through the controller, which orders
  * them in the cluster and answers once a quorum has them (see core.ts).
  */
-import { cibadmin, formatVersion, parseXml, readCib, writeElement, firstChild, childElements, type XmlElement } from '@paceline/cib';
+import { cibadmin, escapeAttr, formatVersion, parseXml, readCib, writeElement, firstChild, childElements, type XmlElement } from '@paceline/cib';
 import { planTransition, schedule, type FenceDevice } from '@paceline/scheduler';
 import { ApiError, fenceDevicesFor, type CibUpdateParams, type WireCibRequest } from '@paceline/controller';
 import type { RunningNode } from './node.js';
@@ -59,9 +59,6 @@ function isoUtc(epochSec: number): string {
   return new Date(epochSec * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-}
 
 /** crm_resource's cli-prefer / cli-ban constraint, with an end date when a lifetime is given. */
 export function cliConstraint(kind: 'prefer' | 'ban', rsc: string, node: string, endSec: number | undefined): string {
