@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { childElements, firstChild, parseXml, type XmlElement } from '@paceline/cib';
+import { childElements, element, firstChild, parseXml, writeElement, type XmlElement } from '@paceline/cib';
 import { splitCommands, tokenize, type Token } from '../../packages/cli/src/crm/lexer.js';
 import { configureObjectCommands } from '../../packages/cli/src/crm/parser.js';
 
@@ -72,7 +72,7 @@ export function corpusConfigureLines(crmshDir: string): CorpusLine[] {
  * sections sorted by name (the schema interleaves them: their order carries no meaning, and
  * crmsh's commit through a patch does not keep the order it created them in).
  */
-export function normaliseConfiguration(cibText: string, sortObjects = false): string {
+export function normaliseConfiguration(cibText: string, sortObjects = false, unordered = false): string {
   const root = parseXml(cibText).root;
   const conf = root.name === 'configuration' ? root : firstChild(root, 'configuration');
   if (!conf) return '(no configuration)';
@@ -83,13 +83,13 @@ export function normaliseConfiguration(cibText: string, sortObjects = false): st
   // Objects within a section in a fixed order (show prints them sorted, not in creation order).
   return sections
     .map((s) => {
-      const objs = childElements(s).map((o) => canonical(o, 1)).sort();
+      const objs = childElements(s).map((o) => canonical(o, 1, unordered)).sort();
       return `<${s.name}>\n${objs.join('')}</${s.name}>\n`;
     })
     .join('');
 }
 
-function canonical(el: XmlElement, depth: number): string {
+function canonical(el: XmlElement, depth: number, unordered = false): string {
   const attrs = Object.keys(el.attrs)
     .sort()
     .map((k) => ` ${k}="${el.attrs[k]}"`)
@@ -97,7 +97,44 @@ function canonical(el: XmlElement, depth: number): string {
   const kids = childElements(el);
   const pad = '  '.repeat(depth);
   if (kids.length === 0) return `${pad}<${el.name}${attrs}/>\n`;
-  return `${pad}<${el.name}${attrs}>\n${kids.map((k) => canonical(k, depth + 1)).join('')}${pad}</${el.name}>\n`;
+  let inner = kids.map((k) => canonical(k, depth + 1, unordered));
+  // crmsh's xml_equals_unordered: children in any order, but resource sets' and resources' (group members) as written.
+  if (unordered && el.name !== 'resource_set') {
+    const keyed = kids.map((k, i) => ({ key: ['primitive', 'group'].includes(k.name) ? '' : inner[i]!, text: inner[i]! }));
+    inner = keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.text);
+  }
+  return `${pad}<${el.name}${attrs}>\n${inner.join('')}${pad}</${el.name}>\n`;
+}
+
+const objectTags = new Set(['node', 'primitive', 'template', 'group', 'clone', 'master', 'bundle', 'tag', 'rsc_location', 'rsc_colocation', 'rsc_order', 'rsc_ticket', 'acl_role', 'acl_target', 'acl_group', 'acl_user', 'alert']);
+const referenceTags = new Set(['resource_ref', 'obj_ref', 'role', 'crmsh-ref']);
+
+/** Attributes at their defaults: crmsh drops them when it reads a CIB (xmlutil.sanitize_cib). */
+const attrDefaults: Record<string, Record<string, string>> = {
+  node: { type: 'normal' }, resource_set: { sequential: 'true', 'require-all': 'true' }, rule: { 'boolean-op': 'and' }, expression: { type: 'string' },
+};
+
+/**
+ * A CIB text without the ids `configure show` leaves out (crmsh prints no nvpair, op, expression,
+ * attribute set or unreferenced rule ids): kept are object ids, references, and ids some `id-ref`
+ * names (`keepIds`: all ids stay). Attributes at their defaults go too.
+ */
+export function stripIds(cibText: string, keepIds = false): string {
+  const root = parseXml(cibText).root;
+  const named = new Set<string>();
+  const collect = (el: XmlElement): void => {
+    if (el.attrs['id-ref'] !== undefined) named.add(el.attrs['id-ref']);
+    childElements(el).forEach(collect);
+  };
+  collect(root);
+  const strip = (el: XmlElement, parent: string): XmlElement => {
+    const attrs = { ...el.attrs };
+    const keep = objectTags.has(el.name) || referenceTags.has(el.name) || (attrs.id !== undefined && named.has(attrs.id)) || ['crm_config', 'rsc_defaults', 'op_defaults'].includes(parent);
+    if (!keep && !keepIds) delete attrs.id;
+    for (const [k, v] of Object.entries(attrDefaults[el.name] ?? {})) if (attrs[k] === v) delete attrs[k];
+    return element(el.name, attrs, childElements(el).map((c) => strip(c, el.name)));
+  };
+  return writeElement(strip(root, ''));
 }
 
 /** Names in a pinned list: one a line; lines starting with `#` are comments. */

@@ -1,9 +1,10 @@
 /**
  * `configure show` against the crmsh 4.4.1 transcripts: each `.TRY` section of
- * testcases/NAME.exp is replayed from its `.INP:` lines (what the shell saw) on the cibtests
- * base CIB (schema raised to pacemaker-3.0), and every `show` (crm syntax) is compared with the transcript's output, white space
- * collapsed and shell messages (WARNING/INFO/ERROR lines) left out. Matching shows are pinned
- * in pinned-transcripts.txt (PACELINE_BLESS=1 npx vitest run test/crm/transcripts.test.ts).
+ * testcases/NAME.exp is replayed from its `.INP:` lines (what the shell saw) on the sample CIB
+ * crmsh's harness makes for each file (on the cibtests base, schema raised to pacemaker-3.0),
+ * and every `show` (crm syntax) is compared with the transcript's output, white space collapsed
+ * and shell messages (WARNING/INFO/ERROR lines) left out. Matching shows are pinned in
+ * pinned-transcripts.txt (PACELINE_BLESS=1 npx vitest run test/crm/transcripts.test.ts).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,6 +66,24 @@ function sections(file: string, text: string): Section[] {
   return out;
 }
 
+/**
+ * The CIB each testcase file of crmsh 4.4.1's harness starts from: test/crm-interface's
+ * crm_mksample (a node, a few resources, op_defaults), made on an empty shadow CIB.
+ */
+const sampleScript = `configure
+node node1
+primitive p0 ocf:pacemaker:Dummy
+primitive p1 ocf:pacemaker:Dummy
+primitive p2 ocf:heartbeat:Delay \\
+\tparams startdelay=2 mondelay=2 stopdelay=2
+primitive p3 ocf:pacemaker:Dummy
+primitive st stonith:null params hostlist=node1
+clone c1 p1
+clone m1 p2 meta promotable=true
+op_defaults timeout=60s
+commit
+`;
+
 const collapse = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
 describe.skipIf(!!why)(`crm show transcripts ${why ?? ''}`, () => {
@@ -77,11 +96,15 @@ describe.skipIf(!!why)(`crm show transcripts ${why ?? ''}`, () => {
     const dir = join(crmshCorpusDir, 'testcases');
     // crmsh's own test machine had a schema with bundles and alerts; the cibtests base says pacemaker-2.0.
     const base = readFileSync(join(crmshCorpusDir, 'cibtests', 'shadow.base'), 'utf8').replace('validate-with="pacemaker-2.0"', 'validate-with="pacemaker-3.0"');
+    const made = runCrmOnCib(sampleScript, base);
+    expect(made.exitCode, made.output).toBe(0);
+    const sample = cibToText(made.cib);
     const all: string[] = [];
     const passing: string[] = [];
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.exp')).sort()) {
-      // The harness runs a file's sections one after another on the same CIB file.
-      let cib = base;
+      // The harness runs a file's sections one after another on the same CIB, which starts as
+      // its sample (crm_setup and crm_mksample before each testcase file).
+      let cib = sample;
       for (const sec of sections(f, readFileSync(join(dir, f), 'utf8'))) {
         const got: string[] = [];
         const res = runCrmOnCib(`${sec.inputs.join('\n')}\n`, cib, { onShow: (args, text) => {

@@ -245,7 +245,7 @@ export function registerCrmCommands(program: Command): void {
 }
 
 /**
- * The interactive shell on the CIB file (--cib-file or $CIB_file), else on the live cluster,
+ * The interactive shell on the CIB file (--cib-file, $CIB_file, or the shadow $CIB_shadow names), else on the live cluster,
  * starting at `level`. Resolves to the exit code: 64 when there is neither.
  */
 export async function startInteractiveShell(opts: CrmOptions & { level?: CrmLevel }): Promise<number> {

@@ -60,6 +60,14 @@ export function tokenize(cmd: CommandText): LexResult {
   const tokens: Token[] = [];
   const s = cmd.text;
   const pos = (i: number): readonly [number, number] => cmd.positions[Math.min(i, cmd.positions.length - 1)] ?? [cmd.line, 1];
+  // `xml <element ...>`: crmsh splits it at white space, quotes kept (they belong to the XML).
+  if (/^\s*xml(\s|$)/.test(s)) {
+    for (const m of s.matchAll(/\S+/g)) {
+      const [line, column] = pos(m.index);
+      tokens.push({ text: m[0], line, column });
+    }
+    return { ok: true, tokens };
+  }
   let i = 0;
   while (i < s.length) {
     while (i < s.length && whitespaceRe.test(s[i]!)) i++;

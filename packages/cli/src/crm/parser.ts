@@ -8,7 +8,26 @@
  * sets) follow crmsh/parse.py; errors name the word's line and column and what was expected.
  */
 import type { Token } from './lexer.js';
-import { cnode, addChild, type CNode } from './tree.js';
+import { parseXml, type XmlElement } from '@paceline/cib';
+import { cnode, addChild, fromXml, isComment, type CNode } from './tree.js';
+
+function withoutComments(n: CNode): CNode {
+  return { ...n, children: n.children.filter((c) => !isComment(c)).map(withoutComments) };
+}
+
+/** True when `validate-with` is the schema pacemaker-MAJOR.MINOR or later (unknown names count as new). */
+export function schemaAtLeast(validateWith: string | undefined, [major, minor]: readonly [number, number]): boolean {
+  const m = /^pacemaker-(\d+)\.(\d+)$/.exec(validateWith ?? '');
+  if (!m) return validateWith === undefined || !/^pacemaker-\d/.test(validateWith);
+  const ma = Number(m[1]);
+  return ma > major || (ma === major && Number(m[2]) >= minor);
+}
+
+/** OCF 1.1 role names (Promoted/Unpromoted) are native from schema pacemaker-3.7 on. */
+export function schemaIsOcf11(validateWith: string | undefined): boolean {
+  if (validateWith === 'pacemaker-next') return true;
+  return /^pacemaker-\d+\.\d+$/.test(validateWith ?? '') && schemaAtLeast(validateWith, [3, 7]);
+}
 
 export interface ParseContext {
   /** The CIB's schema supports OCF 1.1 role names (validate-with pacemaker-3.7 or later). */
@@ -77,7 +96,7 @@ const re = {
   perm: /^([^:]+)(?::(.+))?$/is,
   uname: /^([^:]+)(:(normal|member|ping|remote))?$/is,
   template: /^@(.+)$/s,
-  raType: /^[a-z0-9_:-]+$/i,
+  raType: /^[^\s:]+(:[^\s:]+){0,2}$/,
   tag: /^([a-zA-Z_][^\s:]*):?$/,
   target: /^([^:]+):$/,
   targetAttr: /^attr:([\w-]+)=([\w-]+)$/i,
@@ -103,19 +122,22 @@ function isBooleanWord(v: string): boolean {
   return ['true', 'yes', 'on', '1', 'false', 'no', 'off', '0'].includes(v.toLowerCase());
 }
 
-/** [class:[provider:]]type, as crmsh's disambiguate_ra_type splits it. */
+/**
+ * [class:[provider:]]type, as crmsh's disambiguate_ra_type and ra_type_validate take it: at most
+ * three parts, the type any non-empty word (`lsb:/usr/lib/x`, `stonith:external/ssh`,
+ * `service:name@1`), a provider required for ocf (a bare type is ocf:heartbeat's); crmsh lets a
+ * provider through for other classes too, with a warning.
+ */
 export function splitRaType(s: string): [string, string | undefined, string] | undefined {
   if (!re.raType.test(s)) return undefined;
   const parts = s.split(':');
+  if (parts.some((p) => p === '')) return undefined;
   if (parts.length === 1) return ['ocf', 'heartbeat', parts[0]!];
   if (parts.length === 2) {
     if (parts[0] === 'ocf') return undefined;
     return [parts[0]!, undefined, parts[1]!];
   }
-  if (parts.length === 3) {
-    if (parts[0] !== 'ocf') return undefined;
-    return [parts[0], parts[1], parts[2]!];
-  }
+  if (parts.length === 3) return [parts[0]!, parts[1], parts[2]!];
   return undefined;
 }
 
@@ -148,8 +170,22 @@ export const configureObjectCommands = [
   'node', 'primitive', 'group', 'clone', 'ms', 'master', 'rsc_template', 'bundle',
   'location', 'colocation', 'collocation', 'order', 'rsc_ticket', 'monitor',
   'property', 'rsc_defaults', 'op_defaults', 'fencing_topology', 'fencing-topology',
-  'tag', 'user', 'role', 'acl_target', 'acl_group', 'alert',
+  'tag', 'user', 'role', 'acl_target', 'acl_group', 'alert', 'xml',
 ] as const;
+
+/** Objects `show` checks and may print as `xml <element>` (crmsh cib_cli_map; property and defaults sets are checked apart). */
+export const xmlObjectTags: ReadonlySet<string> = new Set([
+  'node', 'primitive', 'template', 'group', 'clone', 'master', 'bundle', 'rsc_location', 'rsc_colocation', 'rsc_order', 'rsc_ticket', 'tag', 'alert',
+  'acl_role', 'acl_target', 'acl_group', 'acl_user', 'fencing-topology',
+]);
+
+/**
+ * Elements an `xml` command may give (crmsh's cib_cli_map). crmsh prints a property set it cannot
+ * write in crm syntax as `xml <cluster_property_set>`, which reads back; a defaults set comes out
+ * as `xml <meta_attributes>`, which neither crmsh nor this parser takes (it cannot tell
+ * rsc_defaults from op_defaults); `xml <rsc_defaults><meta_attributes ...>` can be written by hand.
+ */
+const xmlCommandTags: ReadonlySet<string> = new Set([...xmlObjectTags, 'cluster_property_set', 'rsc_defaults', 'op_defaults']);
 
 class Parser {
   private cur = 0;
@@ -242,6 +278,7 @@ class Parser {
   parseTop(): CNode {
     const head = this.current()?.toLowerCase();
     if (head === 'fencing_topology' || head === 'fencing-topology') return this.parseFencing();
+    if (head === 'xml') return this.parseXmlObject();
     const kw = this.match(re.dispatch, 'Unknown command').toLowerCase();
     this.cmd[this.cur - 1] = { ...this.cmd[this.cur - 1]!, text: kw };
     switch (kw) {
@@ -581,6 +618,27 @@ class Parser {
 
   // --- commands ----------------------------------------------------------------------------
 
+  /** crmsh parse_xml: `xml <element ...>`, an object given as CIB XML (its ids as written). */
+  parseXmlObject(): CNode {
+    this.matchAny();
+    if (!this.hasTokens()) this.err('Expected XML data');
+    const first = this.cur;
+    const data = this.rest().join(' ');
+    let root: XmlElement;
+    try {
+      root = parseXml(data).root;
+    } catch (e) {
+      this.cur = first;
+      this.err(`Cannot parse XML data: ${(e as Error).message}`);
+    }
+    if (!xmlCommandTags.has(root.name)) {
+      this.cur = first;
+      this.err(`Element ${root.name} not recognized`);
+    }
+    this.cur = this.cmd.length;
+    return withoutComments(fromXml(root));
+  }
+
   parseNode(): CNode {
     this.minArgs(1);
     const out = cnode('node');
@@ -599,6 +657,7 @@ class Parser {
     if (t === undefined) this.err('Expected resource type');
     const cpt = splitRaType(t);
     if (!cpt) this.err('Unknown resource type');
+    if (cpt[0] !== 'ocf' && cpt[1] !== undefined) this.warnings.push(`ra class ${cpt[0]} does not support providers`);
     this.matchAny();
     out.attrs.set('class', cpt[0]);
     if (cpt[1] !== undefined) out.attrs.set('provider', cpt[1]);

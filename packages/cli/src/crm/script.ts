@@ -10,7 +10,9 @@
  */
 import { parseXml, writeXml, type XmlElement, readVersion } from '@paceline/cib';
 import { splitCommands, tokenize, type Token } from './lexer.js';
-import { configureObjectCommands, parseCommand } from './parser.js';
+import { configureObjectCommands, parseCommand, schemaAtLeast, schemaIsOcf11 } from './parser.js';
+
+export { schemaAtLeast, schemaIsOcf11 };
 import { applyText, applyXml, type ApplyError, type ApplyOptions } from './apply.js';
 import type { CrmHost } from './host.js';
 import { ConfigSession } from './session.js';
@@ -103,6 +105,7 @@ function newState(root: XmlElement, options: CrmRunOptions): RunState {
 function commitNow(state: RunState): void {
   state.beforeCommit = { baseline: state.baseline, undo: state.undo };
   state.committed = cloneNode(state.session.configuration());
+  state.session.reread();
   state.baseline = state.session.snapshot();
   state.undo = [];
   state.commitRequested = true;
@@ -280,13 +283,15 @@ function runConfigureCommand(state: RunState, tokens: Token[], at: string): void
 function show(state: RunState, args: string[]): void {
   const s = state.session;
   const xml = args[0] === 'xml';
-  const filters = xml ? args.slice(1) : args;
+  // crmsh `show obscure:PATTERN ...`; without one its obscure_pattern, `passw*`.
+  const obscure = args.filter((a) => a.startsWith('obscure:')).map((a) => a.slice(8));
+  const filters = (xml ? args.slice(1) : args).filter((a) => !a.startsWith('obscure:'));
   const sel = selectObjects(s, filters, filters.includes('changed') ? changedIds(state) : []);
   let text = '';
   // Reported, but a read-only command does not fail the batch (the edits around it still commit).
   if (!sel.ok) state.out.push(`ERROR: object ${sel.missing} does not exist`);
   else if (xml) text = filters.length === 0 ? renderShowXml(s) : sel.objs.length === 0 ? '' : renderShowXml(s, sel.objs.map((o) => o.id));
-  else text = renderObjects(sel.objs, state.sortElements);
+  else text = renderObjects(sel.objs, state.sortElements, s, obscure.length > 0 ? obscure : ['passw*']);
   state.out.push(text);
   state.options.onShow?.(args, text);
 }
@@ -456,20 +461,6 @@ function upgrade(state: RunState, args: string[], at: string): void {
 
 /** The first Pacemaker schema that knows each kind of object (crmsh refuses it before). */
 const schemaSince: Record<string, readonly [number, number]> = { alert: [2, 5], bundle: [2, 8], tag: [1, 3] };
-
-/** True when `validate-with` is the schema pacemaker-MAJOR.MINOR or later (unknown names count as new). */
-export function schemaAtLeast(validateWith: string | undefined, [major, minor]: readonly [number, number]): boolean {
-  const m = /^pacemaker-(\d+)\.(\d+)$/.exec(validateWith ?? '');
-  if (!m) return validateWith === undefined || !/^pacemaker-\d/.test(validateWith);
-  const ma = Number(m[1]);
-  return ma > major || (ma === major && Number(m[2]) >= minor);
-}
-
-/** OCF 1.1 role names (Promoted/Unpromoted) are native from schema pacemaker-3.7 on. */
-export function schemaIsOcf11(validateWith: string | undefined): boolean {
-  if (validateWith === 'pacemaker-next') return true;
-  return /^pacemaker-\d+\.\d+$/.test(validateWith ?? '') && schemaAtLeast(validateWith, [3, 7]);
-}
 
 /** A one-line command (`configure primitive ...`, or a configure-level command). */
 export function runCrmLine(line: string, cibText: string): CrmRunResult {

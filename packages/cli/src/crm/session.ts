@@ -7,6 +7,7 @@
  * caller before `result()`, so a failed batch changes nothing.
  */
 import { applyChange, type XmlElement } from '@paceline/cib';
+import { sameUnordered, sanitized } from './show.js';
 import { addChild, cloneNode, cnode, elementsOf, firstOf, fromXml, isComment, parentOf, toXml, walk, type CNode } from './tree.js';
 
 export interface SessionError {
@@ -168,9 +169,39 @@ function sillyConstraint(con: CNode, id: string): boolean {
   return alwaysOk ? cnt < 1 : self === 2 || cnt < 2;
 }
 
+/** Attributes that make an old element the match of a new one (crmsh xmlutil.match_list). */
+const matchList: Record<string, readonly string[]> = {
+  node: ['uname'], nvpair: ['name'], op: ['name', 'interval'], rule: ['score', 'score-attribute', 'role'],
+  expression: ['attribute', 'operation', 'value'], 'fencing-level': ['target', 'devices'], alert: ['path'], recipient: ['value'],
+};
+
+/** crmsh xmlutil.lookup_node: the first unharvested child of `old` that matches `n`. */
+function lookupNode(n: CNode, old: CNode | undefined, used: ReadonlySet<CNode>): CNode | undefined {
+  if (!old) return undefined;
+  const attrs = [...(matchList[n.tag] ?? []), ...(n.attrs.has('id') ? ['id'] : [])];
+  return elementsOf(old).find((c) => !used.has(c) && c.tag === n.tag && attrs.every((a) => n.attrs.get(a) === c.attrs.get(a)));
+}
+
+/** The key of an element in crmsh's object list: its id (a node's uname when it has none). */
+function listKey(n: CNode): string | undefined {
+  if (n.tag === 'resource_ref' || n.tag === 'obj_ref') return undefined;
+  return n.attrs.get('id') ?? (n.tag === 'node' ? n.attrs.get('uname') : undefined);
+}
+
 export class ConfigSession {
   readonly cib: CNode;
   private readonly ids = new Set<string>();
+  /** Ids added during a trial run of fixNodeIds, to be taken back after it. */
+  private trialIds: string[] | undefined;
+  /**
+   * crmsh's list of objects (cib_objects), whose order `show` keeps when sort_elements is off:
+   * the objects read from the CIB in document order, then those created since, in creation
+   * order (a primitive moved into a new clone keeps its place). Rebuilt by `reread`.
+   */
+  private listed = new Map<string, number>();
+  private created = 0;
+  /** Objects made or replaced from crm syntax since the CIB was read: crmsh shows them unsanitized. */
+  private readonly touched = new Set<string>();
 
   constructor(private readonly original: XmlElement) {
     this.cib = fromXml(original);
@@ -179,6 +210,80 @@ export class ConfigSession {
       const id = n.attrs.get('id');
       if (id) this.ids.add(id);
     }
+    this.listFromDocument();
+  }
+
+  /**
+   * The CIB as read again after a commit (crmsh re-reads it): the id store holds the ids in the
+   * document only, and the object list is in document order.
+   */
+  reread(): void {
+    this.touched.clear();
+    this.ids.clear();
+    for (const n of walk(this.configuration())) {
+      const id = n.attrs.get('id');
+      if (id) this.ids.add(id);
+    }
+    this.listFromDocument();
+  }
+
+  /**
+   * The second half of crmsh's cli_use_validate: `parsed` (an object read back from the crm
+   * syntax `show` printed for `obj`) with its ids filled in as fix_node_ids does with `obj` as the
+   * old node. The session is left as it was.
+   */
+  withIdsFrom(parsed: CNode, obj: CNode): CNode {
+    const added: string[] = [];
+    this.trialIds = added;
+    try {
+      const node = cloneNode(parsed);
+      this.fixNodeIds(node, obj);
+      return node;
+    } finally {
+      this.trialIds = undefined;
+      for (const id of added) this.ids.delete(id);
+    }
+  }
+
+  /** Lists the objects in document order. */
+  private listFromDocument(): void {
+    this.listed = new Map();
+    for (const id of this.documentOrder()) if (!this.listed.has(id)) this.listed.set(id, this.listed.size);
+    this.created = this.listed.size;
+  }
+
+  /** True for objects as read from the CIB, false for those made or replaced since (show sanitizes only the former). */
+  asRead(id: string): boolean {
+    return !this.touched.has(id);
+  }
+
+  private touch(node: CNode): void {
+    const id = listKey(node);
+    if (id !== undefined) this.touched.add(id);
+  }
+
+  /** An object's place in crmsh's object list (undefined: not listed, e.g. a nested copy). */
+  listPosition(id: string): number | undefined {
+    return this.listed.get(id);
+  }
+
+  /** Appends a new object to the list (or moves a re-created one to the end, as crmsh does). */
+  private listCreated(node: CNode): void {
+    this.touch(node);
+    for (const n of walk(node)) {
+      const id = listKey(n);
+      if (id !== undefined && (n === node || (resourceTags.has(n.tag) && !this.listed.has(id)))) this.listed.set(id, this.created++);
+    }
+  }
+
+  /** Ids in document order (parents before what they hold): objects, nested ones included. */
+  private documentOrder(): string[] {
+    const out: string[] = [];
+    for (const n of walk(this.configuration())) {
+      const id = listKey(n);
+      if (id !== undefined) out.push(id);
+    }
+    return out;
   }
 
   configuration(): CNode {
@@ -231,28 +336,48 @@ export class ConfigSession {
         }
       }
     }
-    this.ids.add(id);
+    this.reserve(id);
     return id;
+  }
+
+  /** Adds an id to the id store, noting it when a trial run (`withIdsFrom`) must take it back. */
+  private reserve(id: string): void {
+    if (this.trialIds && !this.ids.has(id)) this.trialIds.push(id);
+    this.ids.add(id);
   }
 
   private setId(node: CNode, hint: string, required = true): void {
     const id = node.attrs.get('id') ?? node.attrs.get('uname');
-    if (id) this.ids.add(id);
+    if (id) this.reserve(id);
     const newId = id ?? (required ? this.newId(node, hint) : undefined);
     if (newId) node.attrs.set('id', newId);
   }
 
-  /** crmsh fix_node_ids: ids for every element that needs one, prefixed by its nearest id. */
-  fixNodeIds(node: CNode): void {
-    const recurse = (n: CNode, prefix: string): void => {
+  /**
+   * crmsh fix_node_ids: ids for every element that needs one, prefixed by its nearest id. With
+   * `old` (the object being replaced, its ids already freed), an element without an id takes the
+   * id of the old element it matches (xmlutil.lookup_node: same tag and match attributes, each
+   * old element harvested once), so an edit keeps the ids of what it did not change.
+   */
+  fixNodeIds(node: CNode, old?: CNode): void {
+    const used = new Set<CNode>();
+    const recurse = (n: CNode, oldParent: CNode | undefined, prefix: string): void => {
+      const ref = lookupNode(n, oldParent, used);
       const needsId = !isRef.has(n.tag) && !n.attrs.has('id-ref') && !idless.has(n.tag);
-      if (needsId) this.setId(n, prefix);
+      if (needsId) {
+        const oldId = ref?.attrs.get('id');
+        if (!n.attrs.has('id') && oldId !== undefined) {
+          n.attrs.set('id', oldId);
+          used.add(ref!);
+        }
+        this.setId(n, prefix);
+      }
       let next = prefix;
       if (n.tag === 'node' && n.attrs.has('uname')) next = n.attrs.get('uname')!;
       else if (n.attrs.has('id')) next = n.attrs.get('id')!;
-      for (const c of n.children) if (!isComment(c)) recurse(c, next);
+      for (const c of n.children) if (!isComment(c)) recurse(c, ref ?? oldParent, next);
     };
-    recurse(node, hintMap[node.tag] ?? '');
+    recurse(node, old, hintMap[node.tag] ?? '');
   }
 
   // --- lookups -----------------------------------------------------------------------------
@@ -300,15 +425,28 @@ export class ConfigSession {
       const existing = elementsOf(this.section('nodes'), 'node').find((n) => (n.attrs.get('id') ?? n.attrs.get('uname')) === id || n.attrs.get('uname') === node.attrs.get('uname'));
       if (existing) {
         this.fixNodeIds(node);
+        this.touch(existing);
         this.mergeNodes(existing, node);
         return undefined;
       }
     } else if (id !== undefined && !validIdRe.test(id)) return { code: 'invalid-id', message: `${id}: invalid object id` };
     if (id !== undefined && this.idTaken(id, node.tag === 'node')) return { code: 'id-in-use', message: `id ${id} is already in use` };
+    // A container given as XML (`xml <bundle ...>`, as show prints one) holds its members itself:
+    // top-level resources of the same ids (show lists members on their own too) give way to them.
+    if (containerTags.has(node.tag)) {
+      for (const member of elementsOf(node).filter((c) => resourceTags.has(c.tag))) {
+        const there = this.findResource(member.attrs.get('id') ?? '');
+        const at = there ? parentOf(this.configuration(), there) : undefined;
+        if (!there || !at || at.tag !== 'resources') continue;
+        at.children.splice(at.children.indexOf(there), 1);
+        for (const n of walk(there)) if (n.attrs.get('id')) this.ids.delete(n.attrs.get('id')!);
+      }
+    }
     this.fixNodeIds(node);
     const err = this.resolveReferences(node);
     if (err) return err;
     this.section(sectionOf[node.tag] ?? node.tag).children.push(node);
+    this.listCreated(node);
     if (containerTags.has(node.tag)) this.redirectChildrenConstraints(node);
     return undefined;
   }
@@ -377,12 +515,14 @@ export class ConfigSession {
       this.ids.add(defaultSetId[root.tag]!);
     }
     const psetId = set.attrs.get('id')!;
+    this.touched.add(psetId);
     if (!validIdRe.test(psetId)) return { code: 'invalid-id', message: `${psetId}: invalid object id` };
     this.fixNodeIds(set);
     const section = this.section(secName);
     let obj = elementsOf(section).find((n) => n.attrs.get('id') === psetId);
     if (!obj) {
-      obj = cnode(set.tag, { id: psetId });
+      // A new set keeps what it was given (a score from `xml <cluster_property_set score=...>`).
+      obj = cnode(set.tag, { ...Object.fromEntries(set.attrs), id: psetId });
       section.children.push(obj);
     }
     this.copyNvpairs(obj, set);
@@ -512,6 +652,9 @@ export class ConfigSession {
     obj.attrs.set('id', newId);
     this.ids.delete(oldId);
     this.ids.add(newId);
+    const at = this.listed.get(oldId);
+    if (at !== undefined) this.listed.set(newId, at);
+    this.listed.delete(oldId);
     if (!resourceTags.has(obj.tag)) return undefined;
     for (const con of elementsOf(this.section('constraints'))) if (constraintRefs(con).includes(oldId)) renameRscRefAll(con, oldId, newId);
     for (const tag of this.tagsIfAny()) for (const r of elementsOf(tag, 'obj_ref')) if (r.attrs.get('id') === oldId) r.attrs.set('id', newId);
@@ -591,13 +734,13 @@ export class ConfigSession {
     const parent = old.tag === 'fencing-topology' ? conf : parentOf(conf, old);
     if (!parent) return { code: 'no-object', message: `object ${old.attrs.get('id')} is not in the configuration` };
     const oldMembers = containerTags.has(old.tag) ? elementsOf(old).filter((c) => resourceTags.has(c.tag)) : [];
-    const freeIds = (n: CNode): void => {
-      if (n !== old && oldMembers.includes(n)) return;
-      if (n.attrs.get('id')) this.ids.delete(n.attrs.get('id')!);
-      for (const c of n.children) if (!isComment(c)) freeIds(c);
-    };
-    freeIds(old);
-    this.fixNodeIds(node);
+    // crmsh update_from_cli keeps the old object's ids reserved (its id store forgets them only
+    // on delete or when the CIB is read again): new ids avoid them, matching parts take them back.
+    this.fixNodeIds(node, old);
+    // crmsh update_element: text that reads back as the object was (sanitized, as read) changes nothing.
+    const oldId = listKey(old);
+    if (!node.children.some((c) => c.tag === 'crmsh-ref') && oldId !== undefined && this.asRead(oldId) && sameUnordered(sanitized(old), node)) return undefined;
+    this.touch(node);
     const taken = new Set<CNode>();
     for (const ref of node.children.filter((c) => c.tag === 'crmsh-ref')) {
       const childId = ref.attrs.get('id')!;
@@ -640,6 +783,8 @@ export class ConfigSession {
       parent.children[parent.children.indexOf(old)] = node;
     } else if (node.tag === 'fencing-topology') conf.children.push(node);
     else this.section(section).children.push(node);
+    if (!old) this.listCreated(node);
+    else this.touch(node);
     this.fixNodeIds(node);
     for (const n of walk(node)) if (n.attrs.get('id')) this.ids.add(n.attrs.get('id')!);
     return undefined;

@@ -2,11 +2,15 @@
  * `configure show`: the configuration in crm syntax, as crmsh prints it. Objects are sorted by
  * kind (nodes, templates, primitives, bundles, groups, ms, clones, tags, constraints, tickets and
  * fencing, properties, defaults, ACLs, alerts) then by id; each object's parts go on
- * continuation lines (` \` then a tab). Generated ids are left out; ids given by hand show as `$id=`.
+ * continuation lines (` \` then a tab). Ids are left out as crmsh leaves them out: object ids and
+ * `operations $id=` show, rule ids only when a `rule $id-ref=` names them, attribute set, op,
+ * nvpair and expression ids never (an edit takes them back from the old object).
  */
-import { writeXml } from '@paceline/cib';
+import { writeElement, writeXml } from '@paceline/cib';
+import { splitCommands, tokenize } from './lexer.js';
+import { parseCommand, schemaIsOcf11, xmlObjectTags } from './parser.js';
 import type { ConfigSession } from './session.js';
-import { cnode, elementsOf, toXml, type CNode } from './tree.js';
+import { cnode, elementsOf, toXml, walk, type CNode } from './tree.js';
 
 /** Sort rank of each object kind (crmsh _sort_cli_order). */
 const rank: Record<string, number> = {
@@ -37,9 +41,9 @@ function collect(session: ConfigSession): ShowObject[] {
   };
   for (const sec of elementsOf(conf)) {
     if (sec.tag === 'resources') elementsOf(sec).forEach(pushRes);
-    else if (sec.tag === 'fencing-topology') {
-      if (elementsOf(sec).length > 0) out.push({ kind: sec.tag, id: 'fencing_topology', node: sec });
-    } else if (sec.tag === 'rsc_defaults' || sec.tag === 'op_defaults') {
+    // crmsh lists the section even when it is empty (`fencing_topology` alone).
+    else if (sec.tag === 'fencing-topology') out.push({ kind: sec.tag, id: 'fencing_topology', node: sec });
+    else if (sec.tag === 'rsc_defaults' || sec.tag === 'op_defaults') {
       for (const s of elementsOf(sec)) out.push({ kind: sec.tag, id: s.attrs.get('id') ?? '', node: s });
     } else for (const n of elementsOf(sec)) out.push({ kind: n.tag, id: n.attrs.get('id') ?? n.attrs.get('uname') ?? '', node: n });
   }
@@ -48,10 +52,25 @@ function collect(session: ConfigSession): ShowObject[] {
 
 /** Renders `show [ids...]`. */
 export function renderShow(session: ConfigSession, ids: readonly string[] = [], sortElements = true): string {
-  const objs = collect(session)
-    .filter((o) => ids.length === 0 || ids.includes(o.id))
-    .sort((a, b) => rank[a.kind]! - rank[b.kind]! || (sortElements ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : 0));
-  return objs.map((o) => renderObject(o.node, o.kind)).join('\n');
+  const objs = collect(session).filter((o) => ids.length === 0 || ids.includes(o.id));
+  return renderObjects(objs, sortElements, session);
+}
+
+/**
+ * Rule ids some `rule $id-ref=` names: crmsh (cliformat.cli_rule, is_id_refd) prints a rule's
+ * `$id=` only then, whether the id was generated or given by hand.
+ */
+let referencedRules: ReadonlySet<string> = new Set();
+/** crmsh `show` obscures the values of nvpairs whose names match these (fnmatch) patterns. */
+let obscurePatterns: readonly RegExp[] = [];
+/** The number of nodes, for fencing_topology's short form (crmsh: one device list for every node). */
+let nodeCount: number | undefined;
+
+function ruleRefs(session: ConfigSession | undefined, objs: readonly ShowObject[]): Set<string> {
+  const out = new Set<string>();
+  const roots = session ? [session.configuration()] : objs.map((o) => o.node);
+  for (const root of roots) for (const n of walk(root)) if (n.tag === 'rule' && n.attrs.has('id-ref')) out.add(n.attrs.get('id-ref')!);
+  return out;
 }
 
 /** crmsh's command name for each kind (what `type:` selects). */
@@ -133,12 +152,123 @@ export function selectObjects(session: ConfigSession, filters: readonly string[]
   return { ok: true, objs: [...set] };
 }
 
-/** Renders chosen objects in crmsh's order (kind, then id unless sort_elements is off). */
-export function renderObjects(objs: readonly ShowObject[], sortElements = true): string {
-  return [...objs]
-    .sort((a, b) => rank[a.kind]! - rank[b.kind]! || (sortElements ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : 0))
-    .map((o) => renderObject(o.node, o.kind))
-    .join('\n');
+/**
+ * Renders chosen objects in crmsh's order (kind, then id, or with sort_elements off the
+ * session's object list order). With the session, objects whose crm syntax would not read back come out
+ * as `xml ...` (as crmsh prints them); `obscure` (fnmatch patterns, crmsh's obscure_pattern
+ * `passw*` for `show`) hides matching nvpair values as `******`.
+ */
+export function renderObjects(objs: readonly ShowObject[], sortElements = true, session?: ConfigSession, obscure: readonly string[] = []): string {
+  // Unsorted: crmsh's object list order (document order, then creation order); stable otherwise.
+  const place = (o: ShowObject): number => session?.listPosition(o.id) ?? Number.MAX_SAFE_INTEGER;
+  const sorted = [...objs].sort((a, b) => rank[a.kind]! - rank[b.kind]! || (sortElements ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : place(a) - place(b)));
+  const saved = [referencedRules, nodeCount, obscurePatterns] as const;
+  referencedRules = ruleRefs(session, objs);
+  nodeCount = session?.nodeNames().length;
+  obscurePatterns = obscure.map(globRe);
+  try {
+    return sorted.map((o) => renderChecked(o, session)).join('\n');
+  } finally {
+    [referencedRules, nodeCount, obscurePatterns] = saved;
+  }
+}
+
+/**
+ * An object in crm syntax, or as `xml <element ...>` when that syntax does not read back to the
+ * same element (crmsh cli_use_validate and nocli: parsed with ids harvested from the object
+ * itself, member references resolved to the members, compared attribute for attribute, children
+ * in any order but resource sets' and group members' in order).
+ */
+function renderChecked(o: ShowObject, session: ConfigSession | undefined): string {
+  const node = !session || session.asRead(o.id) ? sanitized(o.node) : o.node;
+  const patterns = obscurePatterns;
+  obscurePatterns = [];
+  let text: string;
+  try {
+    text = renderObject(node, o.kind);
+  } finally {
+    obscurePatterns = patterns;
+  }
+  // An empty fencing-topology is `fencing_topology` alone (crmsh prints it so).
+  const empty = o.kind === 'fencing-topology' && elementsOf(node).length === 0;
+  const ok = !session || empty || (nvsetSections[o.kind] ? nvsetReadsBack(session, { ...o, node }, text) : !xmlObjectTags.has(node.tag) || readsBack(session, node, text));
+  if (!ok) return renderXmlObject(node);
+  return patterns.length > 0 ? renderObject(node, o.kind) : text;
+}
+
+/** Attributes at their defaults, which crmsh drops when it reads a CIB (sanitize_cib). */
+const attrDefaults: Record<string, Record<string, string>> = {
+  node: { type: 'normal' }, resource_set: { sequential: 'true', 'require-all': 'true' }, rule: { 'boolean-op': 'and' }, expression: { type: 'string' },
+};
+const containerKinds = new Set(['group', 'clone', 'master', 'bundle']);
+
+/**
+ * An object as crmsh holds it after reading the CIB (xmlutil.sanitize_cib): attributes at their
+ * defaults dropped, a container's attribute sets before its members. Only what show prints.
+ */
+export function sanitized(n: CNode): CNode {
+  const defaults = attrDefaults[n.tag];
+  const attrs = new Map([...n.attrs].filter(([k, v]) => defaults?.[k] !== v));
+  let children = n.children.map(sanitized);
+  if (containerKinds.has(n.tag)) children = [...children.filter((c) => c.tag !== 'primitive' && c.tag !== 'group'), ...children.filter((c) => c.tag === 'primitive' || c.tag === 'group')];
+  return { ...n, attrs, children };
+}
+
+const nvsetSections: Record<string, string> = { cluster_property_set: 'crm_config', rsc_defaults: 'rsc_defaults', op_defaults: 'op_defaults' };
+
+/** The same check for a property or defaults set: ids harvested from its section (crmsh _get_oldnode). */
+function nvsetReadsBack(session: ConfigSession, o: ShowObject, text: string): boolean {
+  const parsed = parseShown(session, text);
+  if (!parsed) return false;
+  const set = parsed.tag === 'cluster_property_set' ? parsed : elementsOf(parsed)[0];
+  const section = elementsOf(session.configuration(), nvsetSections[o.kind]!)[0];
+  return set !== undefined && section !== undefined && sameUnordered(o.node, session.withIdsFrom(set, section));
+}
+
+function parseShown(session: ConfigSession, text: string): CNode | undefined {
+  const cmds = splitCommands(text);
+  if (cmds.length !== 1) return undefined;
+  const lexed = tokenize(cmds[0]!);
+  if (!lexed.ok) return undefined;
+  const parsed = parseCommand(lexed.tokens, {
+    ocf11: schemaIsOcf11(session.cib.attrs.get('validate-with')),
+    resolveIdRef: (t, id) => session.resolveIdRef(t, id),
+    nodeNames: () => session.nodeNames(),
+  });
+  return parsed.ok ? parsed.node : undefined;
+}
+
+function readsBack(session: ConfigSession, obj: CNode, text: string): boolean {
+  const parsed = parseShown(session, text);
+  if (parsed === undefined) return false;
+  // crmsh resolve_references: a container's member references become copies of the members.
+  const members = elementsOf(obj);
+  const resolved = {
+    ...parsed,
+    children: parsed.children.map((c) => (c.tag === 'crmsh-ref' ? members.find((m) => m.attrs.get('id') === c.attrs.get('id')) ?? c : c)),
+  };
+  return sameUnordered(obj, session.withIdsFrom(resolved, obj));
+}
+
+/** crmsh xmlutil.xml_equals_unordered (comments aside). */
+export function sameUnordered(a: CNode, b: CNode): boolean {
+  if (a.tag !== b.tag || a.attrs.size !== b.attrs.size) return false;
+  for (const [k, v] of a.attrs) if (b.attrs.get(k) !== v) return false;
+  const ak = elementsOf(a);
+  const bk = elementsOf(b);
+  if (ak.length !== bk.length) return false;
+  if (a.tag === 'resource_set') return ak.every((c, i) => sameUnordered(c, bk[i]!));
+  const key = (n: CNode): string => (n.tag === 'primitive' ? n.tag : n.tag + [...n.attrs.keys(), ...n.attrs.values()].sort().join(''));
+  const order = (l: CNode[]): CNode[] => [...l].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+  const as = order(ak);
+  const bs = order(bk);
+  return as.every((c, i) => sameUnordered(c, bs[i]!));
+}
+
+/** crmsh _repr_cli_xml: `xml` and the element pretty-printed, continued with ` \` lines. */
+function renderXmlObject(n: CNode): string {
+  const lines = writeElement(toXml(n)).split('\n').filter((l) => l.trim() !== '');
+  return `xml ${lines.join(' \\\n')}`;
 }
 
 /** crmsh quote_wrap: bare when only word characters, dots and dashes, else in double quotes. */
@@ -151,23 +281,18 @@ function nvpairs(set: CNode): string[] {
   return elementsOf(set, 'nvpair').map((nv) => {
     if (nv.attrs.has('id-ref')) return `@${nv.attrs.get('id-ref')}${nv.attrs.has('name') ? `:${nv.attrs.get('name')}` : ''}`;
     const name = nv.attrs.get('name') ?? '';
-    return nv.attrs.has('value') ? `${name}=${quote(nv.attrs.get('value')!)}` : name;
+    const value = nv.attrs.get('value');
+    if (value === undefined) return name;
+    return `${name}=${quote(obscurePatterns.some((re) => re.test(name)) ? '******' : value)}`;
   });
-}
-
-function generatedId(id: string | undefined, parentId: string, suffix: string): boolean {
-  if (id === undefined) return true;
-  const base = `${parentId}-${suffix}`;
-  return id === base || new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+$`).test(id);
 }
 
 function score(attrs: Map<string, string>): string {
   if (attrs.has('score-attribute')) return `${attrs.get('score-attribute')}:`;
   const s = attrs.get('score');
   if (s === undefined) return '';
-  if (s === 'INFINITY' || s === '+INFINITY') return 'inf:';
-  if (s === '-INFINITY') return '-inf:';
-  return `${s}:`;
+  // crmsh get_score: INFINITY written inf, its sign kept (+INFINITY is +inf).
+  return `${s.replace('INFINITY', 'inf')}:`;
 }
 
 function renderExpression(e: CNode): string {
@@ -188,11 +313,11 @@ function renderExpression(e: CNode): string {
   return `${attr} ${type ? `${type}:` : ''}${op} ${value}`;
 }
 
-function renderRule(rule: CNode, parentId: string): string {
+function renderRule(rule: CNode): string {
   const parts = ['rule'];
   const id = rule.attrs.get('id');
   if (rule.attrs.has('id-ref')) return `rule $id-ref=${rule.attrs.get('id-ref')}`;
-  if (!generatedId(id, parentId, 'rule')) parts.push(`$id=${id}`);
+  if (id !== undefined && referencedRules.has(id)) parts.push(`$id=${id}`);
   if (rule.attrs.has('role')) parts.push(`$role=${rule.attrs.get('role')}`);
   const sc = score(rule.attrs);
   if (sc && sc !== 'inf:') parts.push(sc);
@@ -201,13 +326,13 @@ function renderRule(rule: CNode, parentId: string): string {
   return parts.join(' ');
 }
 
-function renderSet(keyword: string, set: CNode, parentId: string, suffix: string): string {
+function renderSet(keyword: string, set: CNode): string {
   if (set.attrs.has('id-ref')) return `${keyword} $id-ref=${set.attrs.get('id-ref')}`;
+  // crmsh (_attr_set_str) prints a set's $id only when is_id_refd finds it, which its lookup
+  // never does: the id stays out (edit and filter keep it, harvesting it from the old set).
   const parts = [keyword];
-  const id = set.attrs.get('id');
-  if (!generatedId(id, parentId, suffix)) parts.push(`$id=${id}`);
   if (set.attrs.has('score')) parts.push(`${set.attrs.get('score')}:`);
-  for (const r of elementsOf(set, 'rule')) parts.push(renderRule(r, id ?? parentId));
+  for (const r of elementsOf(set, 'rule')) parts.push(renderRule(r));
   parts.push(...nvpairs(set));
   return parts.join(' ');
 }
@@ -216,7 +341,7 @@ function attributeLines(n: CNode, id: string, map: Record<string, string>): stri
   const lines: string[] = [];
   for (const c of elementsOf(n)) {
     const kw = map[c.tag];
-    if (kw) lines.push(renderSet(kw, c, id, c.tag));
+    if (kw) lines.push(renderSet(kw, c));
   }
   return lines;
 }
@@ -227,8 +352,8 @@ function renderOp(op: CNode, rscId: string): string[] {
   const lines = [parts.join(' ')];
   const opId = op.attrs.get('id') ?? `${rscId}-${op.attrs.get('name')}`;
   for (const c of elementsOf(op)) {
-    if (c.tag === 'instance_attributes') lines.push(renderSet('op_params', c, opId, 'instance_attributes'));
-    if (c.tag === 'meta_attributes') lines.push(renderSet('op_meta', c, opId, 'meta_attributes'));
+    if (c.tag === 'instance_attributes') lines.push(renderSet('op_params', c));
+    if (c.tag === 'meta_attributes') lines.push(renderSet('op_meta', c));
   }
   return lines;
 }
@@ -282,18 +407,16 @@ function renderObject(n: CNode, kind: string): string {
     case 'node': {
       const uname = n.attrs.get('uname') ?? id;
       head = `node ${id && id !== uname ? `${id}: ` : ''}${uname}${n.attrs.has('type') && n.attrs.get('type') !== 'normal' ? `:${n.attrs.get('type')}` : ''}`;
-      if (n.attrs.has('description')) head += ` description=${quote(n.attrs.get('description')!)}`;
       lines = attributeLines(n, id, { instance_attributes: 'attributes', utilization: 'utilization' });
       break;
     }
     case 'primitive':
     case 'template': {
       head = `${kind === 'template' ? 'rsc_template' : 'primitive'} ${id} ${n.attrs.has('template') ? `@${n.attrs.get('template')}` : raType(n)}`;
-      if (n.attrs.has('description')) head += ` description=${quote(n.attrs.get('description')!)}`;
       // Parts in document order, as crmsh prints them (ops before meta when they came first).
       const setNames: Record<string, string> = { instance_attributes: 'params', meta_attributes: 'meta', utilization: 'utilization' };
       for (const c of elementsOf(n)) {
-        if (setNames[c.tag]) lines.push(renderSet(setNames[c.tag]!, c, id, c.tag));
+        if (setNames[c.tag]) lines.push(renderSet(setNames[c.tag]!, c));
         else if (c.tag === 'operations') {
           if (c.attrs.has('id-ref')) lines.push(`operations  $id-ref=${c.attrs.get('id-ref')}`);
           else if (c.attrs.has('id')) lines.push(`operations $id=${c.attrs.get('id')}`);
@@ -320,7 +443,7 @@ function renderObject(n: CNode, kind: string): string {
       head = `location ${id} ${rsc}`;
       for (const k of ['role', 'resource-discovery']) if (n.attrs.has(k)) head += ` ${k}=${n.attrs.get(k)}`;
       if (n.attrs.has('node')) head += ` ${score(n.attrs)} ${n.attrs.get('node')}`;
-      lines = elementsOf(n, 'rule').map((r) => renderRule(r, id));
+      lines = elementsOf(n, 'rule').map((r) => renderRule(r));
       break;
     }
     case 'rsc_colocation': {
@@ -348,7 +471,7 @@ function renderObject(n: CNode, kind: string): string {
       break;
     }
     case 'fencing-topology':
-      head = `fencing_topology ${renderFencing(n)}`;
+      head = renderFencing(n);
       break;
     case 'tag':
       head = `tag ${id} ${elementsOf(n, 'obj_ref').map((r) => r.attrs.get('id')).join(' ')}`;
@@ -358,7 +481,7 @@ function renderObject(n: CNode, kind: string): string {
     case 'op_defaults': {
       const kw = kind === 'cluster_property_set' ? 'property' : kind;
       head = `${kw} ${id}:`;
-      lines = [...elementsOf(n, 'rule').map((r) => renderRule(r, id)), ...nvpairs(n)];
+      lines = [...elementsOf(n, 'rule').map((r) => renderRule(r)), ...nvpairs(n)];
       break;
     }
     case 'bundle':
@@ -367,7 +490,6 @@ function renderObject(n: CNode, kind: string): string {
       break;
     case 'acl_role':
       head = `role ${id}`;
-      if (n.attrs.has('description')) head += ` description=${quote(n.attrs.get('description')!)}`;
       lines = elementsOf(n, 'acl_permission').map(renderPermission);
       break;
     case 'acl_target':
@@ -381,31 +503,38 @@ function renderObject(n: CNode, kind: string): string {
       break;
     case 'alert':
       head = `alert ${id} "${n.attrs.get('path') ?? ''}"`;
-      if (n.attrs.has('description')) head += ` description=${quote(n.attrs.get('description')!)}`;
       lines = renderAlertBody(n, id);
       break;
     default:
       head = `${kind} ${id}`;
   }
-  return [head.trimEnd(), ...lines].join(' \\\n\t');
+  // crmsh repr_cli: an object's description is the first continuation line, whatever the object.
+  const desc = n.attrs.get('description');
+  return [head.trimEnd(), ...(desc !== undefined && kind !== 'fencing-topology' ? [`description=${quote(desc)}`] : []), ...lines].join(' \\\n\t');
 }
 
+/**
+ * crmsh CibFencingOrder: levels by target (in order of appearance), each target's devices by
+ * index; one device list for all when every target has the same and there are as many targets
+ * as nodes, else a continuation line per target (`attr:NAME=VALUE` and `pattern:RE` without colon).
+ */
 function renderFencing(n: CNode): string {
-  const byTarget = new Map<string, string[]>();
+  const byTarget = new Map<string, Array<{ index: number; devices: string }>>();
   for (const l of elementsOf(n, 'fencing-level')) {
-    const t = l.attrs.has('target') ? l.attrs.get('target')! : l.attrs.has('target-pattern') ? `pattern:${l.attrs.get('target-pattern')}` : `attr:${l.attrs.get('target-attribute')}=${l.attrs.get('target-value')}`;
+    const t = l.attrs.has('target') ? `${l.attrs.get('target')!}:` : l.attrs.has('target-pattern') ? `pattern:${l.attrs.get('target-pattern')}` : `attr:${l.attrs.get('target-attribute')}=${l.attrs.get('target-value')}`;
     if (!byTarget.has(t)) byTarget.set(t, []);
-    byTarget.get(t)!.push(l.attrs.get('devices') ?? '');
+    byTarget.get(t)!.push({ index: Number(l.attrs.get('index') ?? 0), devices: l.attrs.get('devices') ?? '' });
   }
-  const lists = [...byTarget.values()].map((d) => d.join(' '));
-  if (lists.length > 0 && lists.every((d) => d === lists[0])) return lists[0]!;
-  return [...byTarget.entries()].map(([t, d]) => `${t}: ${d.join(' ')}`).join(' ');
+  const lists = new Map([...byTarget].map(([t, ls]) => [t, [...ls].sort((a, b) => a.index - b.index).map((x) => x.devices).join(' ')]));
+  const distinct = new Set(lists.values());
+  if (distinct.size === 1 && (nodeCount === undefined || byTarget.size === nodeCount)) return `fencing_topology ${[...distinct][0]!}`;
+  return ['fencing_topology', ...[...lists].map(([t, d]) => `${t} ${d}`)].join(' \\\n\t');
 }
 
 function renderBundle(n: CNode, id: string): string[] {
   const lines: string[] = [];
   for (const c of elementsOf(n)) {
-    if (c.tag === 'meta_attributes') lines.push(renderSet('meta', c, id, 'meta_attributes'));
+    if (c.tag === 'meta_attributes') lines.push(renderSet('meta', c));
     else if (c.tag === 'primitive') lines.push(`primitive ${c.attrs.get('id')}`);
     else if (['docker', 'rkt', 'podman', 'network', 'storage'].includes(c.tag)) {
       const parts = [c.tag, ...[...c.attrs].map(([k, v]) => `${k}=${quote(v)}`)];
@@ -464,8 +593,8 @@ function renderPermission(p: CNode): string {
 function renderAlertBody(n: CNode, id: string): string[] {
   const lines: string[] = [];
   for (const c of elementsOf(n)) {
-    if (c.tag === 'instance_attributes') lines.push(renderSet('attributes', c, id, 'instance_attributes'));
-    else if (c.tag === 'meta_attributes') lines.push(renderSet('meta', c, id, 'meta_attributes'));
+    if (c.tag === 'instance_attributes') lines.push(renderSet('attributes', c));
+    else if (c.tag === 'meta_attributes') lines.push(renderSet('meta', c));
     else if (c.tag === 'select') {
       const parts = ['select'];
       for (const sel of elementsOf(c)) {
@@ -477,8 +606,8 @@ function renderAlertBody(n: CNode, id: string): string[] {
     } else if (c.tag === 'recipient') {
       const rid = c.attrs.get('id') ?? '';
       const sets = [
-        ...elementsOf(c, 'instance_attributes').map((a) => renderSet('attributes', a, rid, 'instance_attributes')),
-        ...elementsOf(c, 'meta_attributes').map((a) => renderSet('meta', a, rid, 'meta_attributes')),
+        ...elementsOf(c, 'instance_attributes').map((a) => renderSet('attributes', a)),
+        ...elementsOf(c, 'meta_attributes').map((a) => renderSet('meta', a)),
       ];
       const value = quote(c.attrs.get('value') ?? '');
       const desc = c.attrs.has('description') ? ` description=${quote(c.attrs.get('description')!)}` : '';
