@@ -93,6 +93,9 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   let exitRequested = false;
 
   const pump = (): void => {
+    // Once stopping, nothing more is done: results still arriving (cancelled monitors, a plan)
+    // must not dispatch work, write to the closed store or arm timers that keep the process up.
+    if (stopping) return;
     for (let i = 0; i < 100; i++) {
       const out: ControllerOutput = core.ready();
       if (!apply(out)) break;
@@ -131,6 +134,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     for (const x of out.exec) {
       any = true;
       const r = executor.execute(x.request, (result) => {
+        if (stopping) return;
         core.onExecResult(x.tag, result, now(), Date.now());
         pump();
       });
@@ -226,6 +230,9 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     if (stopping) return;
     stopping = true;
     if (wakeTimer) clearTimeout(wakeTimer);
+    // Recurring monitors and queued actions end here: their timers would keep the process alive.
+    // What runs keeps running (a stopped node leaves its resources as they are, as a crash would).
+    executor.close();
     log.info('node-stop', { code });
     try {
       await messaging.stop();
