@@ -14,7 +14,9 @@ packages=(
   curl                  # the httpd agent's status URL check
   iputils-arping        # IPaddr's gratuitous ARP
   e2fsprogs util-linux  # Filesystem agent: ext4 on a loop device
-  openssh-client        # fence_ssh
+  openssh-client        # fence_ssh; the lab's ssh driver
+  openssh-server        # lab: the ssh driver's suite runs sshd inside lab namespaces
+  pacemaker             # drill --against pacemaker: real pacemakerd beside corosync in the same lab
   procps psmisc         # process inspection in agent suites
   shellcheck            # static check of every shell agent
   openssl               # a throw-away certificate for the director's HTTPS health check

@@ -89,7 +89,16 @@ describe.skipIf(reason !== undefined)(`paceline drill vip-failover in namespaces
     expect(md).toContain(`| median | ${report.summary.median} |`);
     expect(md).toContain('![run 1 timeline](svg/vip-failover-run1.svg)');
     // The drill took its lab down.
-    expect(readdirSync(tmpdir()).some((d) => d.startsWith('paceline-drill-') && existsSync(join(tmpdir(), d, 'lab.json')))).toBe(false);
+    // (Only this process's lab: other drill suites may run at the same time.)
+    const mine = `dr${(process.pid % 46656).toString(36)}`;
+    const labName = (d: string): string | undefined => {
+      try {
+        return (JSON.parse(readFileSync(join(tmpdir(), d, 'lab.json'), 'utf8')) as { name?: string }).name;
+      } catch {
+        return undefined;
+      }
+    };
+    expect(readdirSync(tmpdir()).some((d) => d.startsWith('paceline-drill-') && existsSync(join(tmpdir(), d, 'lab.json')) && labName(d) === mine)).toBe(false);
     expect(labNamespaces(`dr${(process.pid % 46656).toString(36)}`)).toEqual([]);
   }, 150_000);
 });

@@ -8,7 +8,7 @@
  * eth0 would do, split in two because this kernel has no netem qdisc:
  * - loss in the kernel: an nftables rule on each node's egress, `numgen random mod 100 < 2 drop`;
  * - delay and jitter in userspace: every node addresses each peer at a port of a UDP relay in the
- *   switch namespace (test/messaging/support/udp-relay.mjs), which forwards each datagram to that
+ *   switch namespace (packages/lab/bin/udp-relay.mjs), which forwards each datagram to that
  *   peer after a uniform random 0..40 ms. So every packet crosses two veths and the bridge.
  *
  * Runs under CI (needs root, `ip`, `nft`) and locally when MESSAGING_SOAK_MS is set (e.g. 60000
@@ -138,7 +138,7 @@ describe.skipIf(!!why)(`messaging: jitter soak, namespaces, nftables 2 % loss, r
       writeFileSync(join(dir, `n${i}.json`), JSON.stringify({ clusterName: 'soak', nodeId: i, authkeyPath: keyPath, nodes }));
     }
     const relayEnv = { ...process.env, LOSS: '0', DELAY_MIN_MS: '0', DELAY_MAX_MS: '40' };
-    relay = spawnInNs(SWITCH_NS, [process.execPath, join(repoRoot, 'test/messaging/support/udp-relay.mjs'), RELAY_IP, ...routes], relayLines, relayEnv);
+    relay = spawnInNs(SWITCH_NS, [process.execPath, join(repoRoot, 'packages/lab/bin/udp-relay.mjs'), RELAY_IP, ...routes], relayLines, relayEnv);
     children.push(relay);
     await new Promise((r) => relay!.once('relay-ready', r));
   });

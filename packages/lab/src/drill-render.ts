@@ -24,6 +24,8 @@ export interface DrillRun {
   readonly reasons: readonly string[];
   readonly invariants: readonly InvariantResult[];
   readonly timeline: readonly TimelineEntry[];
+  /** Scenario-specific figures of the run (e.g. longest_gap_ms, answers per real server). */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 export interface DrillReport {
@@ -53,6 +55,7 @@ export function formatDrillText(r: DrillReport): string {
     lines.push(`  ${padL('+ms', 7)}  ${pad('event', 13)}  ${pad('node', 7)}  detail`);
     for (const e of run.timeline) lines.push(`  ${padL(String(e.offsetMs), 7)}  ${pad(e.kind, 13)}  ${pad(e.node ?? '', 7)}  ${e.detail}`);
     for (const i of run.invariants) lines.push(`  invariant ${pad(i.name, 28)} ${i.status}${i.detail ? `: ${i.detail}` : ''}`);
+    if (run.metrics) lines.push(`  metrics ${Object.entries(run.metrics).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     for (const reason of run.reasons) lines.push(`  ! ${reason}`);
   }
   const s = r.summary;
@@ -76,6 +79,8 @@ const COLORS: Readonly<Record<TimelineEntry['kind'], string>> = {
   started: '#1a5276',
   answering: '#1e8449',
   heal: '#117a65',
+  'node-stop': '#a04000',
+  'node-start': '#0e6655',
 };
 
 /**
@@ -154,6 +159,7 @@ export function drillMarkdown(r: DrillReport, svgFiles: readonly string[] = []):
   r.runs.forEach((run, i) => {
     out.push('', `## Run ${run.run}`, '');
     if (svgFiles[i]) out.push(`![run ${run.run} timeline](${svgFiles[i]})`, '');
+    if (run.metrics) out.push(`Metrics: ${Object.entries(run.metrics).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
     out.push('| +ms | event | node | detail |', '|---:|---|---|---|');
     for (const e of run.timeline) out.push(`| ${e.offsetMs} | ${e.kind} | ${e.node ?? ''} | ${mdCell(e.detail)} |`);
     for (const reason of run.reasons) out.push('', `- ${mdCell(reason)}`);

@@ -20,7 +20,7 @@ export interface LogEvent {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
-export type TimelineKind = 'fault' | 'detection' | 'view' | 'dc' | 'fence-request' | 'fence' | 'stop' | 'stopped' | 'start' | 'started' | 'answering' | 'heal';
+export type TimelineKind = 'fault' | 'detection' | 'view' | 'dc' | 'fence-request' | 'fence' | 'stop' | 'stopped' | 'start' | 'started' | 'answering' | 'heal' | 'node-stop' | 'node-start';
 
 /** One milestone of a run. */
 export interface TimelineEntry {
@@ -166,7 +166,7 @@ export function buildTimeline(input: TimelineInput): TimelineEntry[] {
   return out.sort((a, b) => a.offsetMs - b.offsetMs || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
 }
 
-const KIND_ORDER: readonly TimelineKind[] = ['fault', 'detection', 'view', 'dc', 'fence-request', 'fence', 'stop', 'stopped', 'start', 'started', 'answering', 'heal'];
+const KIND_ORDER: readonly TimelineKind[] = ['fault', 'node-stop', 'detection', 'view', 'dc', 'fence-request', 'fence', 'stop', 'stopped', 'start', 'started', 'answering', 'heal', 'node-start'];
 
 /** The first entry of a kind (for a resource, when given). */
 export function firstOf(timeline: readonly TimelineEntry[], kind: TimelineKind, rsc?: string): TimelineEntry | undefined {

@@ -31,8 +31,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLabName, clientAddress, CLIENT, LAB_IFACE, killNamespaceProcesses, labNamespaces, machineNs, macOf, netnsDown, netnsUp, nodeAddress, pickSubnetIndex, vipAddress } from './netns.js';
 import { queryStatus, waitSettled, type NodeStatus, type StatusAnswer } from './settle.js';
+import { sshLabDown, sshLabExec, sshLabStatus, sshLabUp } from './ssh.js';
+import type { SshHost } from './ssh-inventory.js';
 
-export type LabDriver = 'netns' | 'local';
+/** ssh: hosts of an inventory (ssh.ts). */
+export type LabDriver = 'netns' | 'local' | 'ssh';
 export const MESSAGING_PORT = 5405;
 export const AUTHKEY_BYTES = 256;
 /** Placeholders in a node command: replaced by the node's config path, name and directory. */
@@ -43,8 +46,21 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../
 
 /** `paceline node start --config CONFIG` with this Node.js and the repository's CLI. */
 export function defaultNodeCommand(): string[] {
-  return [process.execPath, join(repoRoot, 'packages/cli/bin/paceline.js'), 'node', 'start', '--config', '{config}'];
+  return [process.execPath, ...DAEMON_NODE_FLAGS, join(repoRoot, 'packages/cli/bin/paceline.js'), 'node', 'start', '--config', '{config}'];
 }
+
+/**
+ * Node.js flags a node runs with, as paceline.service sets them (NODE_OPTIONS): a 1 MB young
+ * generation keeps a daemon's resident memory low (see packages/daemon/README.md, "Memory").
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+/**
+ * Environment a node runs with, as paceline.service sets it: two malloc arenas instead of one per
+ * thread, so that memory freed by a stopped scheduler thread does not stay resident in an arena
+ * of its own (packages/daemon/README.md, "Memory").
+ */
+export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 export interface LabNode {
   readonly name: string;
@@ -71,6 +87,8 @@ export interface LabState {
   readonly vips: readonly string[];
   readonly nodeCommand: readonly string[];
   readonly createdAt: string;
+  /** ssh driver: the inventory's hosts the lab uses (one per node, same order). */
+  readonly sshHosts?: readonly SshHost[];
 }
 
 export interface LabUpOptions {
@@ -91,6 +109,8 @@ export interface LabUpOptions {
   readonly subnetIndex?: number;
   /** Extra messaging settings for every node (e.g. timing). */
   readonly messaging?: Record<string, unknown>;
+  /** ssh driver: the inventory file (ssh-inventory.ts). */
+  readonly inventory?: string;
 }
 
 const statePath = (dir: string): string => join(dir, 'lab.json');
@@ -234,7 +254,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Runs the node's boot script detached and waits until its pid file names a live process. */
 export async function bootNode(state: LabState, node: LabNode, timeoutMs = 10_000): Promise<number> {
-  const child = spawn(join(node.dir, 'boot'), [], { detached: true, stdio: 'ignore', env: { ...process.env, LAB_DIR: state.dir, NODE: node.name } });
+  const child = spawn(join(node.dir, 'boot'), [], { detached: true, stdio: 'ignore', env: { ...process.env, ...DAEMON_ENV, LAB_DIR: state.dir, NODE: node.name } });
   // Not unref'd: the boot script returns within a second, and the caller waits for it.
   const code = await new Promise<number>((r) => {
     child.once('error', () => r(127));
@@ -275,8 +295,9 @@ function nodeNames(n: number): string[] {
 /** Creates and starts a lab; returns its state once the cluster settled (or at once with settle: false). */
 export async function labUp(opts: LabUpOptions): Promise<LabState> {
   checkLabName(opts.name);
+  if (opts.driver === 'ssh') return sshLabUp(opts);
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 32) throw new Error(`bad node count ${opts.nodes}: 1..32`);
-  if (opts.driver !== 'netns' && opts.driver !== 'local') throw new Error(`unknown driver '${String(opts.driver)}': netns or local`);
+  if (opts.driver !== 'netns' && opts.driver !== 'local') throw new Error(`unknown driver '${String(opts.driver)}': netns, local or ssh`);
   if (opts.cib !== undefined && !existsSync(opts.cib)) throw new Error(`CIB file ${opts.cib} does not exist`);
   const dir = resolve(opts.dir);
   if (existsSync(statePath(dir))) {
@@ -384,6 +405,19 @@ export async function labDown(dirIn: string, opts: { name?: string; purge?: bool
   } catch {
     state = undefined;
   }
+  if (state?.driver === 'ssh') {
+    const r = await sshLabDown(state);
+    // The control masters are gone; anything else of ours still here (found by its marker) too.
+    for (const pid of labProcesses(dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    if (opts.purge) rmSync(dir, { recursive: true, force: true });
+    return r;
+  }
   const name = state?.name ?? opts.name;
   if (name !== undefined) checkLabName(name);
   const killed = new Set<number>();
@@ -438,6 +472,7 @@ export interface LabReport {
 /** The lab's nodes: process, power record, and each node's own API status. */
 export async function labStatus(dir: string): Promise<LabReport> {
   const state = loadLab(dir);
+  if (state.driver === 'ssh') return sshLabStatus(state);
   const nodes = await Promise.all(
     state.nodes.map(async (n): Promise<NodeReport> => {
       const pid = nodePid(n);
@@ -496,6 +531,7 @@ export function labMachine(state: LabState, machine: string): LabNode | 'client'
 export async function labExec(dir: string, machine: string, argv: readonly string[], opts: { stdio?: 'inherit' | 'pipe' } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   if (argv.length === 0) throw new Error('lab exec: no command');
   const state = loadLab(dir);
+  if (state.driver === 'ssh') return sshLabExec(state, machine, argv, opts);
   const m = labMachine(state, machine);
   const ns = m === 'client' ? state.client!.netns : m.netns;
   const full = ns === undefined ? [...argv] : ['ip', 'netns', 'exec', ns, ...argv];

@@ -9,6 +9,8 @@ import { alive, nodePid, sleep, type LabState } from './lab.js';
 export interface ProcUsage {
   /** Resident set size, bytes (VmRSS). */
   readonly rssBytes: number;
+  /** Peak resident set size since the process started, bytes (VmHWM). */
+  readonly peakRssBytes: number;
   /** User + system CPU time, in clock ticks. */
   readonly cpuTicks: number;
 }
@@ -31,11 +33,12 @@ export function procUsage(pid: number): ProcUsage | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+    const hwmKb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields after the command: state is index 0, utime 11, stime 12 (stat fields 14 and 15).
     const cpuTicks = Number(fields[11]) + Number(fields[12]);
-    return { rssBytes: rssKb * 1024, cpuTicks };
+    return { rssBytes: rssKb * 1024, peakRssBytes: hwmKb * 1024, cpuTicks };
   } catch {
     return undefined;
   }
@@ -44,9 +47,13 @@ export function procUsage(pid: number): ProcUsage | undefined {
 export interface NodeUsage {
   readonly node: string;
   readonly rssMb: number;
+  /** Peak RSS of the node's process since it started (VmHWM). */
+  readonly peakRssMb: number;
   /** CPU use over the window, percent of one core. */
   readonly cpuPct: number;
 }
+
+const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 
 /** Samples every running node's main process over `windowMs` (the cluster should be idle). */
 export async function measureNodes(state: LabState, windowMs: number): Promise<NodeUsage[]> {
@@ -60,7 +67,7 @@ export async function measureNodes(state: LabState, windowMs: number): Promise<N
     const a = before.get(p.node);
     const b = procUsage(p.pid);
     if (a === undefined || b === undefined) continue;
-    out.push({ node: p.node, rssMb: Math.round((b.rssBytes / 1048576) * 10) / 10, cpuPct: Math.round(((b.cpuTicks - a.cpuTicks) / clockTicks() / secs) * 10000) / 100 });
+    out.push({ node: p.node, rssMb: mb(b.rssBytes), peakRssMb: mb(b.peakRssBytes), cpuPct: Math.round(((b.cpuTicks - a.cpuTicks) / clockTicks() / secs) * 10000) / 100 });
   }
   return out;
 }

@@ -1,7 +1,8 @@
 /**
- * `paceline drill SCENARIO`: failover drills on a three-node lab in network namespaces (root).
+ * `paceline drill SCENARIO`: failover drills on a lab in network namespaces (root); the
+ * scenarios are @paceline/lab's registry (drillScenarios(): vip-failover, partition, web, ...).
  *
- *   paceline drill vip-failover|partition [--repeat N] [--seed S] [--output text|json]
+ *   paceline drill SCENARIO [--repeat N] [--seed S] [--output text|json]
  *                  [--svg DIR] [--report FILE.md|FILE.html] [--keep] [--no-stonith]
  *                  [--dir DIR] [--settle-timeout SECONDS]
  *
@@ -10,22 +11,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join, relative, dirname, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { DRILL_SCENARIOS, drillHtml, drillMarkdown, formatDrillText, runDrill, timelineSvg, type DrillReport, type DrillScenario } from '@paceline/lab';
+import { Command } from 'commander';
+import { registerCtsDrillCommands } from './drill-cts.js';
+import { DRILL_EXIT, positiveInt, wholeNumber } from './drill-options.js';
+import { runAgainstPacemaker } from './drill-against.js';
+import { DRILL_SCENARIOS, drillScenarios, drillHtml, drillMarkdown, formatDrillText, runDrill, timelineSvg, type DrillReport, type DrillScenario } from '@paceline/lab';
 
-export const DRILL_EXIT = { ok: 0, failed: 1, usage: 64 } as const;
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive whole number');
-  return n;
-}
-
-function wholeNumber(v: string): number {
-  const n = Number(v);
-  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('a whole number');
-  return n;
-}
+export { DRILL_EXIT };
 
 interface DrillFlags {
   repeat: number;
@@ -37,6 +29,7 @@ interface DrillFlags {
   stonith: boolean;
   dir?: string;
   settleTimeout: number;
+  against?: string;
 }
 
 /** Writes one SVG per run into dir; returns their paths. */
@@ -59,9 +52,10 @@ export function writeReport(report: DrillReport, file: string, svgs: readonly st
 
 /** Adds `drill` to the program. */
 export function registerDrillCommand(program: Command): void {
-  program
+  const drill = program
     .command('drill')
-    .description(`failover drill on a 3-node lab in network namespaces (root): ${DRILL_SCENARIOS.join(', ')}`)
+    .enablePositionalOptions()
+    .description(`failover drill on a lab in network namespaces (root):\n${drillScenarios().map((d) => `  ${d.name.padEnd(14)} ${d.description}`).join('\n')}`)
     .argument('<SCENARIO>', DRILL_SCENARIOS.join(' | '))
     .option('--repeat <N>', 'number of runs', positiveInt, 1)
     .option('--seed <S>', 'seed of the pause before each fault (default: from the clock, printed)', wholeNumber)
@@ -72,6 +66,7 @@ export function registerDrillCommand(program: Command): void {
     .option('--no-stonith', 'no fence device (stonith-enabled=false)')
     .option('--dir <DIR>', 'lab directory (default: a new temporary one)')
     .option('--settle-timeout <SECONDS>', 'how long to wait for the cluster to settle after each run', positiveInt, 60)
+    .option('--against <STACK>', 'vip-failover: also run the scenario on real Pacemaker + Corosync (pacemaker) and print both series')
     .action(async (scenario: string, o: DrillFlags) => {
       const usage = (msg: string): void => {
         process.stderr.write(`paceline drill: ${msg}\n`);
@@ -87,6 +82,13 @@ export function registerDrillCommand(program: Command): void {
       }
       const seed = o.seed ?? Date.now() % 2 ** 31;
       const progress = (l: string): void => void process.stderr.write(`${l}\n`);
+      if (o.against !== undefined) {
+        if (o.against !== 'pacemaker') return usage(`--against ${o.against}: the only other stack is pacemaker`);
+        if (scenario !== 'vip-failover') return usage('--against pacemaker runs the vip-failover scenario only');
+        if (o.svg !== undefined || o.report !== undefined || o.keep) return usage('--against pacemaker takes no --svg, --report or --keep');
+        process.exitCode = await runAgainstPacemaker({ repeat: o.repeat, seed, stonith: o.stonith, settleTimeoutMs: o.settleTimeout * 1000, output: o.output, progress, ...(o.dir === undefined ? {} : { dir: o.dir }) });
+        return;
+      }
       try {
         const report = await runDrill({ scenario: scenario as DrillScenario, repeat: o.repeat, seed, keep: o.keep === true, stonith: o.stonith, settleTimeoutMs: o.settleTimeout * 1000, progress, ...(o.dir === undefined ? {} : { dir: o.dir }) });
         const svgs = o.svg === undefined ? [] : writeSvgs(report, o.svg);
@@ -99,4 +101,5 @@ export function registerDrillCommand(program: Command): void {
         process.exitCode = DRILL_EXIT.failed;
       }
     });
+  registerCtsDrillCommands(drill);
 }

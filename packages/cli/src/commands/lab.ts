@@ -7,7 +7,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { faults, formatLabStatus, labDown, labExec, labStatus, labUp, parseGroups, type LabDriver } from '@paceline/lab';
+import { faults, formatLabStatus, labDown, labExec, labStatus, labUp, loadLab, parseGroups, SSH_FAULTS, sshFault, type LabDriver, type SshFaultName } from '@paceline/lab';
 
 export const LAB_EXIT = { ok: 0, failed: 1, usage: 64 } as const;
 const DEFAULT_NAME = 'lab';
@@ -47,14 +47,20 @@ export function labCommand(): Command {
   common(lab.command('up'))
     .description('start a cluster: network, authkey, configs, nodes; wait until it settled')
     .option('-n, --nodes <N>', 'number of nodes', intArg, 3)
-    .option('--driver <DRIVER>', 'netns (needs root) or local (loopback)', defaultDriver())
+    .option('--driver <DRIVER>', 'netns (needs root), local (loopback) or ssh (the hosts of --inventory)', defaultDriver())
+    .option('--inventory <FILE>', 'ssh driver: the hosts (JSON: hosts[] with name, address, user, key, port, paceline)')
     .option('--cib <FILE>', 'initial CIB (XML) for every node')
     .option('--node-command <JSON>', 'node argv as a JSON array; {config}, {node}, {nodeDir} are filled in')
     .option('--no-wait', 'return once the nodes are started, without waiting for the cluster to settle')
     .option('--timeout <SECONDS>', 'how long to wait for the cluster to settle', intArg, 60)
-    .action(async (o: Common & { nodes: number; driver: string; cib?: string; nodeCommand?: string; wait: boolean; timeout: number }) => {
-      if (o.driver !== 'netns' && o.driver !== 'local') {
-        process.stderr.write(`paceline lab up: unknown driver '${o.driver}' (netns, local)\n`);
+    .action(async (o: Common & { nodes: number; driver: string; cib?: string; nodeCommand?: string; wait: boolean; timeout: number; inventory?: string }) => {
+      if (o.driver !== 'netns' && o.driver !== 'local' && o.driver !== 'ssh') {
+        process.stderr.write(`paceline lab up: unknown driver '${o.driver}' (netns, local, ssh)\n`);
+        process.exitCode = LAB_EXIT.usage;
+        return;
+      }
+      if ((o.driver === 'ssh') !== (o.inventory !== undefined)) {
+        process.stderr.write(`paceline lab up: ${o.driver === 'ssh' ? 'the ssh driver needs --inventory FILE' : '--inventory is for the ssh driver'}\n`);
         process.exitCode = LAB_EXIT.usage;
         return;
       }
@@ -78,6 +84,7 @@ export function labCommand(): Command {
           dir: dirOf(o),
           ...(o.cib === undefined ? {} : { cib: o.cib }),
           ...(nodeCommand === undefined ? {} : { nodeCommand }),
+          ...(o.inventory === undefined ? {} : { inventory: o.inventory }),
           settle: o.wait,
           settleTimeoutMs: o.timeout * 1000,
           progress: (l) => process.stdout.write(`${l}\n`),
@@ -97,7 +104,9 @@ export function labCommand(): Command {
         // default name when the directory is the default one too (never a guess for another dir).
         const name = o.name ?? (o.dir === undefined ? DEFAULT_NAME : undefined);
         const r = await labDown(dirOf(o), { ...(name === undefined ? {} : { name }), purge: o.purge ?? false });
-        process.stdout.write(`lab ${name ?? dirOf(o)} is down (${r.killed.length} processes killed, ${r.namespaces.length} namespaces removed)\n`);
+        const remote = 'remote' in r ? (r.remote as readonly { node: string; killed: readonly number[] }[]) : undefined;
+        if (remote !== undefined) process.stdout.write(`lab ${name ?? dirOf(o)} is down (${remote.map((x) => `${x.node}: ${x.killed.length} processes stopped`).join(', ')}; remote files removed)\n`);
+        else process.stdout.write(`lab ${name ?? dirOf(o)} is down (${r.killed.length} processes killed, ${r.namespaces.length} namespaces removed)\n`);
       } catch (e) {
         fail('down', e);
       }
@@ -130,37 +139,97 @@ export function labCommand(): Command {
     });
 
   common(lab.command('fault'))
-    .description('inject a fault: power-off|power-on|daemon-crash|daemon-start|freeze|thaw|link-down|link-up NODE, partition 1,2|3, heal')
+    .description(
+      [
+        'inject a fault (prints the moment it took effect):',
+        '  power-off|power-on|daemon-crash|daemon-start|graceful-stop|freeze|thaw|link-down|link-up NODE',
+        '  link-flap NODE [--count N] [--down-ms MS] [--up-ms MS]',
+        '  partition 1,2|3; heal',
+        '  net-loss NODE PERCENT; net-loss-clear NODE',
+        '  net-delay NODE MS [--jitter MS]; net-delay-clear NODE',
+        '  rsc-fail NODE RSC [--mode stop|monitor]; rsc-repair NODE RSC   (ocf:paceline:Dummy)',
+        '  fs-readonly|fs-writable|fs-fill|fs-unfill NODE MOUNTPOINT',
+      ].join('\n'),
+    )
     .argument('<verb>', 'the fault')
     .argument('[target]', 'the node, or the groups of a partition')
-    .action(async (verb: string, target: string | undefined, o: Common) => {
+    .argument('[args...]', "the verb's further arguments (percent, delay, resource, mount point)")
+    .option('--count <N>', 'link-flap: outages', intArg, 3)
+    .option('--down-ms <MS>', 'link-flap: how long each outage lasts', intArg, 500)
+    .option('--up-ms <MS>', 'link-flap: how long the link stays up between outages', intArg, 500)
+    .option('--jitter <MS>', 'net-delay: uniform jitter around the delay', '0')
+    .option('--mode <MODE>', 'rsc-fail: stop (the service stops) or monitor (every monitor fails until rsc-repair)', 'stop')
+    .action(async (verb: string, target: string | undefined, args: string[], o: Common & { count: number; downMs: number; upMs: number; jitter: string; mode: string }) => {
       try {
-        const f = faults(dirOf(o));
-        const needTarget = (): string => {
-          if (target === undefined) throw new Error(`${verb} needs a node`);
-          return target;
-        };
-        let at: number;
-        switch (verb) {
-          case 'power-off': at = await f.powerOff(needTarget()); break;
-          case 'power-on': at = await f.powerOn(needTarget()); break;
-          case 'daemon-crash': at = f.daemonCrash(needTarget()); break;
-          case 'daemon-start': at = await f.daemonStart(needTarget()); break;
-          case 'freeze': at = f.freeze(needTarget()); break;
-          case 'thaw': at = f.thaw(needTarget()); break;
-          case 'link-down': at = f.linkDown(needTarget()); break;
-          case 'link-up': at = f.linkUp(needTarget()); break;
-          case 'partition': at = f.partition(parseGroups(needTarget())); break;
-          case 'heal': at = f.heal(); break;
-          default:
-            process.stderr.write(`paceline lab fault: unknown fault '${verb}'\n`);
-            process.exitCode = LAB_EXIT.usage;
-            return;
+        const at = await runFault(dirOf(o), verb, target, args, o);
+        if (at === undefined) {
+          process.stderr.write(`paceline lab fault: unknown fault '${verb}'\n`);
+          process.exitCode = LAB_EXIT.usage;
+          return;
         }
-        process.stdout.write(`${verb}${target ? ` ${target}` : ''} at ${new Date(at).toISOString()}\n`);
+        process.stdout.write(`${[verb, target, ...args].filter((x) => x !== undefined).join(' ')} at ${new Date(at).toISOString()}\n`);
       } catch (e) {
         fail('fault', e);
       }
     });
   return lab;
+}
+
+/** Why `lab fault clock-jump` is refused (see @paceline/lab faults.ts). */
+export const CLOCK_JUMP_UNSUPPORTED =
+  'clock-jump is not supported: the daemon has no clock offset setting, and a network namespace shares the host\'s wall clock (time namespaces cover only the monotonic and boot clocks, fixed before the first process enters)';
+
+function number(what: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`${what} must be a number >= 0, not ${v === undefined ? 'missing' : `'${v}'`}`);
+  return n;
+}
+
+/** Runs one `lab fault` verb; undefined for an unknown verb. */
+async function runFault(dir: string, verb: string, target: string | undefined, args: readonly string[], o: { count: number; downMs: number; upMs: number; jitter: string; mode: string }): Promise<number | undefined> {
+  const lab = loadLab(dir);
+  if (lab.driver === 'ssh') {
+    // The ssh driver's verbs (ssh.ts SSH_FAULTS); the others need the netns driver.
+    if (!(SSH_FAULTS as readonly string[]).includes(verb)) throw new Error(`the ssh driver has no fault '${verb}' (${SSH_FAULTS.join(', ')})`);
+    if (target === undefined) throw new Error(`${verb} needs a node`);
+    return sshFault(lab, verb as SshFaultName, target);
+  }
+  const f = faults(dir);
+  const node = (): string => {
+    if (target === undefined) throw new Error(`${verb} needs a node`);
+    return target;
+  };
+  const arg = (i: number, what: string): string => {
+    const v = args[i];
+    if (v === undefined) throw new Error(`${verb} needs ${what}`);
+    return v;
+  };
+  switch (verb) {
+    case 'power-off': return f.powerOff(node());
+    case 'power-on': return f.powerOn(node());
+    case 'daemon-crash': return f.daemonCrash(node());
+    case 'daemon-start': return f.daemonStart(node());
+    case 'graceful-stop': return f.gracefulStop(node());
+    case 'freeze': return f.freeze(node());
+    case 'thaw': return f.thaw(node());
+    case 'link-down': return f.linkDown(node());
+    case 'link-up': return f.linkUp(node());
+    case 'link-flap': return f.linkFlap(node(), { count: o.count, downMs: o.downMs, upMs: o.upMs });
+    case 'partition': return f.partition(parseGroups(node()));
+    case 'heal': return f.heal();
+    case 'net-loss': return f.netLoss(node(), number('the loss percentage', arg(0, 'a loss percentage')));
+    case 'net-loss-clear': return f.netLossClear(node());
+    case 'net-delay': return f.netDelay(node(), number('the delay', arg(0, 'a delay in ms')), number('--jitter', o.jitter));
+    case 'net-delay-clear': return f.netDelayClear(node());
+    case 'rsc-fail':
+      if (o.mode !== 'stop' && o.mode !== 'monitor') throw new Error(`--mode must be stop or monitor, not '${o.mode}'`);
+      return f.rscFail(node(), arg(0, 'a resource'), o.mode);
+    case 'rsc-repair': return f.rscRepair(node(), arg(0, 'a resource'));
+    case 'fs-readonly': return f.fsReadOnly(node(), arg(0, 'a mount point'));
+    case 'fs-writable': return f.fsWritable(node(), arg(0, 'a mount point'));
+    case 'fs-fill': return f.fsFill(node(), arg(0, 'a mount point'));
+    case 'fs-unfill': return f.fsUnfill(node(), arg(0, 'a mount point'));
+    case 'clock-jump': throw new Error(CLOCK_JUMP_UNSUPPORTED);
+    default: return undefined;
+  }
 }

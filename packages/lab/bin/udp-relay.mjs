@@ -1,4 +1,4 @@
-// A userspace impairment relay for the jitter soak: one UDP port per (sender, destination) pair;
+// A userspace impairment relay (the jitter soak; the lab's net-delay fault): one UDP port per (sender, destination) pair;
 // every datagram is dropped with probability LOSS (default 0: the soak drops in the kernel with
 // nftables), otherwise forwarded after a uniform random delay in [DELAY_MIN_MS, DELAY_MAX_MS]
 // (20 ms +- 20 ms by default). Real packets through the real kernel on both sides.
