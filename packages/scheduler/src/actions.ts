@@ -448,6 +448,7 @@ export function applyOrderings(u: Unpacked, cons: Constraints, plans: Map<WRsc, 
   const edges = all.filter((e) => e.kind === 'Mandatory' && e.firstAction === 'start' && e.thenAction === 'start');
   // handle_restart_type: an optional order whose "then" has restart-type=restart implies the then.
   const restartEdges = all.filter((e) => e.kind === 'Optional' && e.firstAction === 'start' && e.thenAction === 'start' && e.origin?.then.meta.get('restart-type') === 'restart');
+  const restartStopEdges = all.filter((e) => e.kind === 'Optional' && e.firstAction === 'stop' && e.thenAction === 'stop' && !e.anyOf && e.origin?.then.meta.get('restart-type') === 'restart');
   blockStopsBehindUnmanaged(all, plans);
   decideMigrations(edges, plans);
   let changed = true;
@@ -518,6 +519,17 @@ export function applyOrderings(u: Unpacked, cons: Constraints, plans: Map<WRsc, 
       if (!fMigrates && !t.startRequired && t.hasStart && t.rsc.nextRole >= R_STARTED && firstRequired(e, plans, t.next)) {
         t.startRequired = true;
         if (!t.startReason) t.startReason = `required ${e.label}`;
+        changed = true;
+        restartRules(t);
+      }
+    }
+    // The same for stops: a required first stop makes the then stop (and so a restart) required.
+    for (const e of restartStopEdges) {
+      const t = plans.get(e.then);
+      const f = plans.get(e.first);
+      if (!t || !f || e.first === e.then || !t.rsc.managed) continue;
+      if (f.current && f.stopRequired && t.current && !t.stopRequired) {
+        t.stopRequired = true;
         changed = true;
         restartRules(t);
       }

@@ -151,6 +151,8 @@ function checkFailureThreshold(u: Unpacked, r: WRsc, node: WNode): void {
     return;
   }
   if (r.migrationThreshold === 0 || r.failureIgnored) return;
+  // failcount_clear_action_exists: a fail count about to be cleared does not ban.
+  if (r.failcountClears.has(node.name)) return;
   const fc = failCount(u, r, node);
   if (fc <= 0) return;
   if (r.migrationThreshold - fc > 0) return;

@@ -228,8 +228,13 @@ function snapshot(r: WRsc): Map<WRsc, Map<string, number>> {
   return m;
 }
 
+/** pcmk__unassign_resource: the node gets back its resource count and the capacity used. */
 function unassign(r: WRsc): void {
-  if (r.allocatedTo && r.variant === 'primitive') r.allocatedTo.numResources--;
+  const old = r.allocatedTo;
+  if (old && r.variant === 'primitive') {
+    old.numResources--;
+    for (const [k, v] of r.utilization) old.capacity.set(k, (old.capacity.get(k) ?? 0) + v);
+  }
   r.allocatedTo = undefined;
   r.provisional = true;
   if (r.variant === 'primitive' && r.nextRole === R_STOPPED && r.targetRole !== R_STOPPED) r.nextRole = R_UNKNOWN;

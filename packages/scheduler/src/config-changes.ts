@@ -7,6 +7,7 @@
 import type { NvSet, Operation } from '@paceline/cib';
 import type { Digests } from './digest.js';
 import { computeDigests, findOp } from './digest.js';
+import { failCount } from './assign.js';
 import type { Unpacked } from './unpack.js';
 import type { HistoryOp, WNode, WRsc } from './work.js';
 import { activeIndexes, nodeAvailable, primitivesOf } from './work.js';
@@ -78,6 +79,7 @@ function checkHistory(u: Unpacked, r: WRsc, node: WNode, ops: readonly HistoryOp
   let restart = false;
   let reload = false;
   let pendingStop = false;
+  let defChanged = false;
   ops.forEach((op, i) => {
     if (i < start) return;
     if (op.intervalMs > 0 && (r.meta.get('maintenance') === 'true' || node.maintenance)) return;
@@ -85,6 +87,7 @@ function checkHistory(u: Unpacked, r: WRsc, node: WNode, ops: readonly HistoryOp
     if (op.intervalMs > 0 && !configured(r, op.task, op.intervalMs)) return;
     const task = op.intervalMs === 0 && ['monitor', 'migrate_from', 'promote'].includes(op.task) ? 'start' : op.task;
     const rc = digestCompare(u, r, node, task, op, cache, timeoutMs);
+    if (rc !== 'match') defChanged = true;
     if (rc === 'restart') {
       if (op.intervalMs === 0) restart = true;
     } else if (rc === 'all' || rc === 'unknown') {
@@ -98,16 +101,28 @@ function checkHistory(u: Unpacked, r: WRsc, node: WNode, ops: readonly HistoryOp
     }
   });
   const stopNeeded = agentStop || pendingStop;
+  // process_rsc_history: a changed action definition clears the fail count so it is retried fresh.
+  if (defChanged && !r.failcountClears.has(node.name) && failCount(u, r, node) !== 0) r.failcountClears.set(node.name, 'action definition changed');
   return restart || reload || stopNeeded ? { restart, reload, stop: stopNeeded } : undefined;
 }
 
 /** pcmk__rsc_agent_changed: the history was recorded for another class, provider or type. */
-function agentChanged(r: WRsc, node: WNode): boolean {
+export function agentChanged(r: WRsc, node: WNode): boolean {
   const old = r.historyAgent.get(node.name);
   if (!old || !r.def) return false;
   const t = r.def.templateRef;
   const cur = { class: r.def.class ?? t?.class, provider: r.def.provider ?? t?.provider, type: r.def.type ?? t?.type };
   return cur.class !== old.class || cur.provider !== old.provider || cur.type !== old.type;
+}
+
+/**
+ * should_clear_for_param_change: the parameters recorded with a start or monitor failure differ
+ * from the configuration's (rsc_action_digest_cmp neither matching nor without digest).
+ */
+export function paramsChangedSince(u: Unpacked, r: WRsc, node: WNode, op: HistoryOp): boolean {
+  if (op.task !== 'start' && op.task !== 'monitor') return false;
+  const rc = digestCompare(u, r, node, op.task, op, new Map(), opDefaultsTimeoutMs(u));
+  return rc !== 'match' && rc !== 'unknown';
 }
 
 function configured(r: WRsc, task: string, intervalMs: number): boolean {

@@ -19,6 +19,7 @@ import type { WNode, WRsc } from './work.js';
 import { R_PROMOTED, R_STARTED, R_STOPPED, R_UNPROMOTED, cloneAncestor, primitivesOf, roleNum } from './work.js';
 import { isTrue, parseIntervalMs, parseRole } from './util.js';
 import { failCount } from './assign.js';
+import { agentChanged } from './config-changes.js';
 
 /** An action while the graph is built (inputs grow as orderings are added). */
 interface GAction {
@@ -36,7 +37,9 @@ interface GAction {
   expectedRc?: number;
   /**
    * When Pacemaker creates it: 0 while unpacking the status (recurring operations found active,
-   * stops of failed resources), 1 probes, 2 the resources' actions. Ids follow (phase, creation).
+   * stops of failed resources), 0.5 the configuration checks (clean-ups after agent changes, fail
+   * count clearing for changed definitions), 1 probes, 2 the resources' actions. Ids follow (phase,
+   * creation).
    */
   phase?: number;
 }
@@ -283,6 +286,24 @@ function clearOrphanFailcounts(b: Built, u: Unpacked): void {
   }
 }
 
+/**
+ * process_rsc_history -> pcmk__schedule_cleanup: where the history was recorded for another agent
+ * (class, provider or type), it is deleted (not for failed resources, nor on unavailable nodes),
+ * after every stop of the resource and before its start.
+ */
+function agentChangeCleanups(b: Built, u: Unpacked, r: WRsc, stops: readonly GAction[], start: GAction | undefined): void {
+  if (r.orphan || !r.def || r.failed) return;
+  for (const name of r.historyAgent.keys()) {
+    const n = u.nodeByName.get(name);
+    if (!n || !n.online || n.unclean || !agentChanged(r, n)) continue;
+    if (actionsOf(b, r, 'delete').some((d) => d.node === name)) continue;
+    // Created with the configuration checks, before probes and the resources' own actions.
+    const del = add(b, { key: `${r.id}_delete_0`, rsc: r.id, task: 'delete', intervalMs: 0, node: name, optional: false, runnable: true, pseudo: false, reason: undefined, phase: 0.5 });
+    for (const s of stops) order(s, del);
+    if (start) order(del, start);
+  }
+}
+
 /** recurring_op_for_active: a monitor for the role the resource will have, or a cancel. */
 function recurringForActive(b: Built, p: PrimPlan, node: WNode, op: RecurringOp, steps: RscSteps, cancels: GAction[]): void {
   const r = p.rsc;
@@ -382,7 +403,7 @@ function primitiveActions(b: Built, u: Unpacked, p: PrimPlan, fenced: ReadonlySe
     promote = add(b, { key: `${r.id}_promote_0`, rsc: r.id, task: 'promote', intervalMs: 0, node: p.next.name, optional: false, runnable: p.startRunnable && p.promoteBlocked === undefined, pseudo: false, reason: p.promoteBlocked });
   }
   for (const c of actionsOf(b, r, 'cancel')) for (const s of stops) if (s.node === c.node) order(s, c);
-  for (const c of actionsOf(b, r, 'clear_failcount')) for (const s of stops) order(c, s);
+  for (const c of actionsOf(b, r, 'clear_failcount')) if (c.reason === 'it is orphaned') for (const s of stops) order(c, s);
   // An orphan's history is removed once it has stopped (remove-after-stop too); orphaned clone
   // instances keep theirs.
   if ((r.orphan && cloneAncestor(r) === undefined) || isTrue(u.options.get('remove-after-stop'))) {
@@ -391,6 +412,7 @@ function primitiveActions(b: Built, u: Unpacked, p: PrimPlan, fenced: ReadonlySe
       order(s, del);
     }
   }
+  agentChangeCleanups(b, u, r, stops, start);
   // pcmk__primitive_internal_constraints: demote -> stop -> start -> promote; probes -> start.
   for (const s of stops) if (demote) order(demote, s);
   if (start) {
@@ -887,6 +909,16 @@ export function buildGraphActions(u: Unpacked, plans: Map<WRsc, PrimPlan>, fenci
     stonith.set(f.node.name, a);
   }
   const fenced = new Set(stonith.keys());
+  // Fail count clearing decided while unpacking the history (check_operation_expiry).
+  for (const top of u.resources) {
+    for (const r of primitivesOf(top)) {
+      for (const [node, reason] of r.failcountClears) {
+        // Those of changed action definitions come later, with the other configuration checks.
+        const phase = reason === 'action definition changed' ? 0.5 : 0;
+        add(b, { key: `${r.id}_clear_failcount_0`, rsc: r.id, task: 'clear_failcount', intervalMs: 0, node, optional: false, runnable: true, pseudo: false, reason, phase });
+      }
+    }
+  }
   for (const top of u.resources) for (const r of primitivesOf(top)) cancelOrphanedRecurring(b, u, r);
   scheduleProbes(u, b, cons, plans);
   clearOrphanFailcounts(b, u);

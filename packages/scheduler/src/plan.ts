@@ -132,6 +132,50 @@ function nodeMeta(a: Action, state: ClusterState): Record<string, string> {
   return { on_node: a.node, ...(id !== undefined ? { on_node_uuid: id } : {}) };
 }
 
+/**
+ * pcmk__add_bundle_meta_to_xml for a guest node defined by a `remote-node` meta-attribute: an
+ * action there carries the host its container runs on (physical_host: the current host for stop
+ * and demote, the next one for start, monitor and promote) and the resource's
+ * container-attribute-target. Bundle guests are not covered yet.
+ */
+function guestHostMeta(a: Action, rsc: ResourceInfo | undefined, ctx: PlanContext): Record<string, string> {
+  const { state } = ctx;
+  if (a.node === undefined || state.nodeByName.get(a.node)?.kind !== 'guest') return {};
+  const container = state.resources.find((r) => r.variant === 'primitive' && r.meta.get('remote-node') === a.node);
+  if (!container) return {};
+  let task = a.task;
+  if (task === 'notify') task = ctx.notifyData.get(String(a.id))?.notify_operation ?? a.key.replace(/^.*_notify_([a-z]+)_0$/, '$1');
+  let host: string | undefined;
+  if (task === 'stop' || task === 'demote') host = container.runningOn[0];
+  else if (task === 'start' || task === 'monitor' || task === 'promote') host = containerNextNode(container, ctx);
+  if (host === undefined) return {};
+  const target = rsc?.meta.get('container-attribute-target');
+  return { ...(target !== undefined ? { container_attribute_target: target } : {}), physical_host: host };
+}
+
+/**
+ * pe_create_remote_xml: the connection generated for a `remote-node` guest has a 30s monitor (30s
+ * timeout) and a start whose timeout is the container's remote-connect-timeout (60s by default).
+ */
+function generatedGuestOpMeta(connId: string, task: string, intervalMs: number, state: ClusterState): Record<string, string> {
+  const container = state.resources.find((r) => r.variant === 'primitive' && r.meta.get('remote-node') === connId);
+  if (!container) return {};
+  if (task === 'monitor' && intervalMs === 30_000) return { name: 'monitor', interval: '30000', timeout: '30000' };
+  if (task === 'start' && intervalMs === 0) {
+    const timeoutMs = positiveMs(container.meta.get('remote-connect-timeout') ?? '60s', 60_000);
+    return { name: 'start', timeout: String(timeoutMs) };
+  }
+  return {};
+}
+
+/** Where a container is assigned: the node of its start in the transition, else where it stays. */
+function containerNextNode(container: ResourceInfo, ctx: PlanContext): string | undefined {
+  const start = ctx.actions.find((x) => x.rsc === container.id && x.task === 'start' && x.runnable);
+  if (start) return start.node;
+  const stops = ctx.actions.some((x) => x.rsc === container.id && x.task === 'stop');
+  return stops ? undefined : container.runningOn[0];
+}
+
 /** agent, params, meta, timeouts, digest and history id of an agent action. */
 function resourceDetails(a: Action, ctx: PlanContext): Partial<PlannedAction> & { expectedRc: number } {
   const { state, source } = ctx;
@@ -149,6 +193,7 @@ function resourceDetails(a: Action, ctx: PlanContext): Partial<PlannedAction> & 
   const expectedRc = expectedRcOf(a, state, ctx.promotedMonitors);
   const meta: Record<string, string> = {};
   for (const [k, v] of source.opMeta(cfgId, opTask, a.intervalMs, nodeAttrs)) meta[metaName(k)] = v;
+  if (source.primitive(cfgId) === undefined) Object.assign(meta, generatedGuestOpMeta(cfgId, opTask, a.intervalMs, state));
   Object.assign(meta, nodeMeta(a, state));
   if ((a.task === 'monitor' && a.intervalMs === 0) || expectedRc !== 0) meta.op_target_rc = String(expectedRc);
   if (a.task === 'cancel') Object.assign(meta, cancelMeta(a, opTask, rsc, cfgId, names.graphId, ctx));
@@ -159,6 +204,7 @@ function resourceDetails(a: Action, ctx: PlanContext): Partial<PlannedAction> & 
   // pcmk__create_migration_actions: a migrate_to is always recorded while pending.
   if (a.task === 'migrate_to') meta.record_pending = 'true';
   Object.assign(meta, notifyMeta(a, rsc, ctx));
+  Object.assign(meta, guestHostMeta(a, rsc, ctx));
   // The digest the engine compares with (its node attributes), so that a recorded result never
   // looks like a definition change to it.
   const digest = a.task === 'cancel' ? undefined : source.digest(cfgId, a.task, a.intervalMs, engineAttrs);
@@ -258,7 +304,8 @@ function parentMeta(rsc: ResourceInfo | undefined, state: ClusterState): Record<
   let inClone = false;
   for (let p: ResourceInfo | undefined = rsc; p; p = p.parent !== undefined ? state.resourceById.get(p.parent) : undefined) {
     const container = p.meta.get('container');
-    if (container !== undefined && out.container === undefined) out.container = container;
+    // setup_container ignores a resource named as its own container (a group's container member).
+    if (container !== undefined && container !== rsc.id && out.container === undefined) out.container = container;
     if (p.variant !== 'clone') continue;
     inClone = true;
     Object.assign(out, cloneMeta(p, state));

@@ -341,6 +341,7 @@ function resourceInfo(u: Unpacked, r: WRsc): ResourceInfo {
     managed: r.managed,
     orphan: r.orphan,
     blocked: r.blocked,
+    ...(r.failureIgnored ? { failureIgnored: true } : {}),
     targetRole: r.targetRole === undefined ? 'Started' : roleName(r.targetRole),
     failCounts,
     history: new Map(),

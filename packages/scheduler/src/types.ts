@@ -91,6 +91,8 @@ export interface ResourceInfo {
   readonly managed: boolean;
   readonly orphan: boolean;
   readonly blocked: boolean;
+  /** A failure was taken as success (pe_rsc_failure_ignored: on-fail=ignore, a filler's failed stop). */
+  readonly failureIgnored?: boolean;
   /** target-role meta, parsed ('Started' when absent). */
   readonly targetRole: Role;
   readonly failCounts: readonly FailInfo[];

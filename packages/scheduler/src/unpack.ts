@@ -7,6 +7,7 @@ import { SCORE_INFINITY, addScores, parseScore } from '@paceline/cib';
 import type { BuiltBundle, Replica } from './bundle.js';
 import { bundleGuestNames, bundleLayout, pinReplicaInstances } from './bundle.js';
 import { findOp } from './digest.js';
+import { paramsChangedSince } from './config-changes.js';
 import type { Diagnostic } from './types.js';
 import type { MigrationContext } from './migration-history.js';
 import { HistoryIndex, sortHistory, unpackMigrateFromFailure, unpackMigrateToFailure, unpackMigrateToSuccess } from './migration-history.js';
@@ -292,7 +293,7 @@ function guestConnection(ctx: BuildCtx, name: string, container: WRsc): WRsc {
   w.isRemoteConnection = true;
   w.container = container;
   ctx.byId.set(w.id, w);
-  initAllowed(ctx, w);
+  initAllowed(ctx, w, true);
   return w;
 }
 
@@ -543,8 +544,12 @@ function agentString(a: { class?: string; provider?: string; type?: string }): s
 }
 
 /** Symmetric clusters allow every node at its configured weight ("symmetric_default"). */
-function initAllowed(ctx: BuildCtx, r: WRsc): void {
-  if (!ctx.flags.symmetric) return;
+/**
+ * common_unpack's default location: every node at 0 in a symmetric cluster; a guest connection
+ * (`optIn`) always opts in ("remote_connection_default"), its container decides where it may run.
+ */
+function initAllowed(ctx: BuildCtx, r: WRsc, optIn = false): void {
+  if (!ctx.flags.symmetric && !optIn) return;
   for (const n of ctx.nodes) r.allowed.set(n.name, addScores(r.allowed.get(n.name) ?? n.configWeight, 0));
 }
 
@@ -1001,6 +1006,7 @@ function makeOrphan(u: Unpacked, lr: LrmResource): WRsc {
     },
   });
   w.orphan = true;
+  if (agent.class === 'ocf' && agent.provider === 'pacemaker' && agent.type === 'remote') orphanRemoteNode(u, w, lr.container);
   if (u.flags.symmetric) for (const n of u.nodes) w.allowed.set(n.name, 0);
   if (u.flags.stopOrphans) for (const n of u.nodes) w.allowed.set(n.name, -SCORE_INFINITY);
   u.byId.set(w.id, w);
@@ -1008,11 +1014,66 @@ function makeOrphan(u: Unpacked, lr: LrmResource): WRsc {
   return w;
 }
 
+/**
+ * create_fake_resource for an orphaned remote connection: its remote node exists (created when not
+ * configured, after every resource was unpacked, so no resource is allowed there) and is shutting
+ * down; link_rsc2remotenode applies startup fencing.
+ */
+function orphanRemoteNode(u: Unpacked, conn: WRsc, containerId: string | undefined): void {
+  let node = u.nodeByName.get(conn.id);
+  const container = containerId !== undefined ? u.byId.get(containerId) : undefined;
+  if (!node) {
+    const attrs = new Map<string, string>([
+      ['#uname', conn.id],
+      ['#id', conn.id],
+      ['#kind', 'remote'],
+      ['#is_dc', 'false'],
+    ]);
+    node = newNode(conn.id, conn.id, container ? 'guest' : 'remote', attrs, 0, false);
+    u.nodes.push(node);
+    u.nodeByName.set(node.name, node);
+    if (!u.nodeById.has(node.id)) u.nodeById.set(node.id, node);
+  }
+  conn.isRemoteConnection = true;
+  node.connection = conn;
+  // An orphaned container filler (pe_rsc_orphan_container_filler) runs inside its container.
+  if (container) {
+    conn.container = container;
+    node.shutdown = true;
+    return;
+  }
+  if (node.kind !== 'remote') return;
+  if (u.flags.stonithEnabled) {
+    node.unclean = true;
+    node.unseen = true;
+  }
+  node.shutdown = true;
+}
+
+/** The history entry names another class, provider or type than the configuration (kept for clean-up). */
+function recordedForOtherAgent(r: WRsc, lr: LrmResource): boolean {
+  if (!r.def) return false;
+  const t = r.def.templateRef;
+  return (r.def.class ?? t?.class) !== lr.class || (r.def.provider ?? t?.provider) !== lr.provider || (r.def.type ?? t?.type) !== lr.type;
+}
+
 /** Ban `rsc` (or every primitive under it) from `node`. */
 export function banRsc(r: WRsc, nodeName: string, score: number, why = 'failed operation'): void {
   r.allowed.set(nodeName, addScores(r.allowed.get(nodeName) ?? 0, score));
   if (r.variant === 'primitive') contribute(r, nodeName, 'failure', why, score);
   for (const c of r.children) banRsc(c, nodeName, score, why);
+}
+
+/**
+ * check_operation_expiry, its parameter-change half: the last failure of a start or monitor whose
+ * parameters have changed since gets its fail count cleared (a clear_failcount action), and the
+ * threshold does not ban the resource from that node. Bundled resources (whose parameters need
+ * their replica's address, which Pacemaker checks later) are left out.
+ */
+function clearFailcountForParamChange(u: Unpacked, rsc: WRsc, node: WNode, op: ParsedOp): void {
+  if (!op.id.endsWith('_last_failure_0') || rsc.orphan || !rsc.def || failCountExpired(u, rsc, node, op)) return;
+  for (let p: WRsc | undefined = rsc; p; p = p.parent) if (p.variant === 'bundle') return;
+  if (paramsChangedSince(u, rsc, node, op)) rsc.failcountClears.set(node.name, 'resource parameters have changed');
 }
 
 function failCountExpired(u: Unpacked, r: WRsc, node: WNode, op: ParsedOp): boolean {
@@ -1101,7 +1162,7 @@ function unpackLrmResource(u: Unpacked, ctx: BuildCtx, node: WNode, lr: LrmResou
     if (rsc.runningOn.includes(node) || rsc.history.has(node.name)) {
       rsc.historyAgent.set(node.name, lr);
       rsc.history.set(node.name, ops);
-    }
+    } else if (recordedForOtherAgent(rsc, lr)) rsc.historyAgent.set(node.name, lr);
   }
   if (rsc.targetRole !== undefined) {
     if (rsc.nextRole === R_UNKNOWN || rsc.targetRole < rsc.nextRole) rsc.nextRole = rsc.targetRole;
@@ -1133,6 +1194,7 @@ function unpackRscOp(u: Unpacked, rsc: WRsc, node: WNode, op: ParsedOp, st: OpSt
   if (op.task === 'notify' || op.task === 'meta-data') return;
   const banTarget = rsc.unique ? rsc : topParent(rsc);
   const expired = op.effStatus !== EXEC_NOT_INSTALLED && op.effRc !== op.targetRc && failCountExpired(u, rsc, node, op);
+  if (op.effStatus !== EXEC_NOT_INSTALLED) clearFailcountForParamChange(u, rsc, node, op);
   const oldRc = op.effRc;
   remapOperation(u, rsc, node, op, st);
   const maskable = isProbe(op) && (oldRc === 5 || oldRc === 2 || op.effStatus === EXEC_NOT_INSTALLED);
@@ -1172,6 +1234,8 @@ function unpackRscOp(u: Unpacked, rsc: WRsc, node: WNode, op: ParsedOp, st: OpSt
   if (strategy === 'ignore' || (strategy === 'restart-container' && op.task === 'stop')) {
     updateResourceState(u, rsc, node, op, op.targetRc, st);
     rsc.failureIgnored = true;
+    // A filler's failed stop is taken as done, but its container still restarts.
+    if (strategy === 'restart-container' && onFailRank[st.onFail] <= onFailRank.recover) st.onFail = strategy;
     return;
   }
   unpackFailure(u, rsc, node, op, st);

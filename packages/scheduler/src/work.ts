@@ -143,6 +143,8 @@ export interface WRsc {
   blocked: boolean;
   startPending: boolean;
   failureIgnored: boolean;
+  /** Nodes where the fail count gets cleared (check_operation_expiry), with the reason. */
+  failcountClears: Map<string, string>;
   pendingNode: WNode | undefined;
   partialMigrationSource: WNode | undefined;
   partialMigrationTarget: WNode | undefined;
@@ -226,6 +228,7 @@ export function newRsc(init: {
     blocked: false,
     startPending: false,
     failureIgnored: false,
+    failcountClears: new Map(),
     pendingNode: undefined,
     partialMigrationSource: undefined,
     partialMigrationTarget: undefined,

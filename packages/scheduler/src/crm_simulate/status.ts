@@ -612,8 +612,8 @@ function agentText(view: View, r: ResourceInfo): string {
 }
 
 /**
- * Fields the engine may add to `ResourceInfo` (NEEDS-ENGINE): Pacemaker's pe_rsc_failure_ignored
- * flag and the shutdown-lock node. Read when present.
+ * Optional fields of `ResourceInfo`: Pacemaker's pe_rsc_failure_ignored flag (set by the engine)
+ * and the shutdown-lock node (NEEDS-ENGINE). Read when present.
  */
 interface ResourceExtras {
   readonly failureIgnored?: boolean;

@@ -65,7 +65,7 @@ function primitiveXml(r: ResourceInfo, state: ClusterState, indent: string): str
       blocked: bool(r.blocked),
       managed: bool(r.managed),
       failed: bool(r.failed),
-      failure_ignored: 'false',
+      failure_ignored: bool(r.failureIgnored === true),
       nodes_running_on: String(r.runningOn.length),
     },
     nodes,
