@@ -181,16 +181,7 @@ interface Transition {
 }
 
 type LocalCall =
-  | {
-      readonly kind: 'action';
-      readonly dc: number;
-      readonly tr: number;
-      readonly action: PlannedAction;
-      reported: boolean;
-      readonly transitionKey: string;
-      /** A recurring monitor's last reported outcome ("rc/status"): repeats of it are not reported. */
-      lastOutcome?: string;
-    }
+  | { readonly kind: 'action'; readonly dc: number; readonly tr: number; readonly action: PlannedAction; reported: boolean; readonly transitionKey: string }
   | { readonly kind: 'fence'; readonly tr: number; readonly action: PlannedAction; readonly device: FenceDevice; readonly reason: string | undefined }
   /** An administrator's fencing request (stonith_admin), outside any transition: `requestFence`. */
   | { readonly kind: 'manual-fence'; readonly reqId: string; readonly target: string; readonly action: 'off' | 'on' | 'reboot'; readonly device: FenceDevice };
@@ -487,13 +478,6 @@ export class ControllerCore {
     if (r.execStatus === 'cancelled' && recurring) {
       this.calls.delete(tag);
       return;
-    }
-    if (recurring) {
-      // As Pacemaker's executor notifies recurring results only when they change: a monitor that
-      // keeps answering the same costs no CIB update, no message and no disk write on any node.
-      const outcome = `${r.rc}/${r.execStatus}`;
-      if (call.reported && call.lastOutcome === outcome) return;
-      call.lastOutcome = outcome;
     }
     const rec = this.recordFor(a, r, call.transitionKey);
     this.remember(rec);
