@@ -24,7 +24,7 @@ import { fencingBeforeRecovery, readNodeLogs, parseActionKey, type LogEvent } fr
 import type { InvariantResult } from './drill-render.js';
 import { settledInvariants } from './drill-run.js';
 import { dummyStateFile, faults } from './faults.js';
-import { alive, nodePid, repoRoot, sleep, type LabNode, type LabState } from './lab.js';
+import { alive, machinePid, nodePid, repoRoot, sleep, type LabNode, type LabState } from './lab.js';
 import { run as runCmd } from './netns.js';
 import { queryStatus, waitSettled, type NodeStatus } from './settle.js';
 
@@ -234,7 +234,8 @@ export function activity(c: Pick<CtsContext, 'lab' | 'vip' | 'fsDir'>): Map<stri
       const a = runCmd(['ip', '-n', n.netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
       if (a.stdout.includes(` ${c.vip}/`)) out.get('vip')!.push(n.name);
     }
-    const pid = nodePid(n);
+    // The machine's mount namespace (it outlives a stopped or crashed daemon), else the daemon's.
+    const pid = machinePid(n) ?? nodePid(n);
     if (alive(pid) && runCmd(['nsenter', '-t', String(pid), '-m', 'mountpoint', '-q', c.fsDir]).status === 0) out.get('fs')!.push(n.name);
   }
   return out;

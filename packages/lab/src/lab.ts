@@ -195,7 +195,9 @@ export function expandCommand(cmd: readonly string[], node: LabNode): string[] {
  */
 export function bootScript(state: Pick<LabState, 'dir' | 'nodeCommand'>, node: LabNode): string {
   const argv = expandCommand(state.nodeCommand, node);
-  const inNs = node.netns === undefined ? [] : ['ip', 'netns', 'exec', node.netns];
+  // netns driver: the daemon joins the machine's namespaces (network, and the mount namespace the
+  // holder below keeps for as long as the machine is on) without making a new mount namespace.
+  const inNs = node.netns === undefined ? [] : ['nsenter', '--mount=/proc/$(cat "$D/machine.pid")/ns/mnt', `--net=/run/netns/${node.netns}`, '--'];
   const host = node.address.slice(0, node.address.lastIndexOf(':'));
   const resetNet =
     node.netns === undefined
@@ -214,14 +216,45 @@ export function bootScript(state: Pick<LabState, 'dir' | 'nodeCommand'>, node: L
     'fi',
     `export PACELINE_LAB_DIR=${shq(state.dir)} PACELINE_LAB_NODE=${shq(node.name)} HA_RSCTMP="$D/rsctmp"`,
     'cd "$D" || exit 1',
+    ...(node.netns === undefined ? [] : machineMountNamespace(node.netns)),
     '# shellcheck disable=SC2016 # $$ and $@ are for the inner shell',
-    `setsid sh -c 'echo $$ >"$0/pid.tmp" && mv -f "$0/pid.tmp" "$0/pid" && exec "$@"' "$D" ${[...inNs, ...argv].map(shq).join(' ')} </dev/null >>"$D/log" 2>&1 &`,
+    `setsid sh -c 'echo $$ >"$0/pid.tmp" && mv -f "$0/pid.tmp" "$0/pid" && exec "$@"' "$D" ${[...inNs.map((w) => (w.includes('$(') ? `"${w}"` : shq(w))), ...argv.map(shq)].join(' ')} </dev/null >>"$D/log" 2>&1 &`,
     '# Return once the pid file names the new process.',
     'i=0',
     'while [ ! -s "$D/pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done',
     '[ -s "$D/pid" ]',
     '',
   ].join('\n');
+}
+
+/**
+ * Boot-script lines that make sure the machine's mount namespace exists: a holder process
+ * (`machine.pid`, in the node's network namespace, sessions of its own) keeps it for as long as
+ * the machine is "on". The mounts a node's resources make (a Filesystem resource) live there, so
+ * a daemon that crashed and started again sees them, as on a real machine; a power-off kills
+ * every process of the namespace, the holder too, and the mounts go with it.
+ */
+function machineMountNamespace(netns: string): string[] {
+  return [
+    '# A holder killed by a power-off may not be reaped yet: its namespace link is gone already.',
+    'if ! { [ -s "$D/machine.pid" ] && readlink "/proc/$(cat "$D/machine.pid")/ns/mnt" >/dev/null 2>&1; }; then',
+    '  rm -f "$D/machine.pid"',
+    '  # shellcheck disable=SC2016 # $$ is for the inner shell',
+    `  setsid ip netns exec ${shq(netns)} unshare --mount --propagation private sh -c 'echo $$ >"$0.tmp" && mv -f "$0.tmp" "$0" && exec sleep infinity' "$D/machine.pid" </dev/null >/dev/null 2>&1 &`,
+    '  i=0',
+    '  while [ ! -s "$D/machine.pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done',
+    'fi',
+  ];
+}
+
+/** The live holder of a netns node's machine mount namespace (machine.pid), or undefined. */
+export function machinePid(node: Pick<LabNode, 'dir'>): number | undefined {
+  try {
+    const n = Number(readFileSync(join(node.dir, 'machine.pid'), 'utf8').trim());
+    return Number.isInteger(n) && n > 0 && alive(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Pid in the node's pid file, or undefined. */
@@ -534,7 +567,10 @@ export async function labExec(dir: string, machine: string, argv: readonly strin
   if (state.driver === 'ssh') return sshLabExec(state, machine, argv, opts);
   const m = labMachine(state, machine);
   const ns = m === 'client' ? state.client!.netns : m.netns;
-  const full = ns === undefined ? [...argv] : ['ip', 'netns', 'exec', ns, ...argv];
+  // A node that is on: its machine's mount namespace too (the mounts its resources made).
+  const holder = m === 'client' ? undefined : machinePid(m);
+  const full =
+    ns === undefined ? [...argv] : holder !== undefined ? ['nsenter', `--mount=/proc/${holder}/ns/mnt`, `--net=/run/netns/${ns}`, '--', ...argv] : ['ip', 'netns', 'exec', ns, ...argv];
   const env = { ...process.env, PACELINE_LAB_DIR: state.dir, ...(m === 'client' ? {} : { PACELINE_LAB_NODE: m.name, HA_RSCTMP: join(m.dir, 'rsctmp') }) };
   const stdio = opts.stdio ?? 'inherit';
   const child = spawn(full[0]!, full.slice(1), { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'], env });
