@@ -224,7 +224,10 @@ describe.skipIf(reason !== undefined)(`the live Pacemaker-compatible tools on a 
     expect(await ok(['stonith_admin', '-H', 'node3'])).toBe('No fencing operations recorded for node3\n');
     const fenced = await pl(['stonith_admin', '-B', 'node3'], 'node1');
     expect(fenced, fenced.err).toMatchObject({ code: 0, out: 'Node node3 fenced (reboot): OK\n' });
-    const history = await ok(['stonith_admin', '-H', '*'], 'node2');
+    // The outcome reaches the other members as a replicated message: node2 may apply it a moment
+    // after node1 answered (as Pacemaker's fencers share their history asynchronously).
+    let history = '';
+    await until('node2 has the fencing in its history', async () => (history = await ok(['stonith_admin', '-H', '*'], 'node2')).startsWith('Fencing History:'));
     expect(history).toMatch(/^Fencing History:\n {2}\* reboot of node3 successful: delegate=node1, client=stonith_admin, origin=node1, completed='[^']+' \(device fence-lab\)\n/);
     const xml = parseXml(await ok(['stonith_admin', '-H', 'node3', '--output-as=xml'])).root;
     expect(childElements(childElements(xml, 'fence_history')[0]!, 'fence_event')[0]?.attrs).toMatchObject({ action: 'reboot', target: 'node3', status: 'success', delegate: 'node1' });
