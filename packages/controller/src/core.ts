@@ -287,6 +287,8 @@ export class ControllerCore {
   private readonly hellos = new Map<number, { version: CibVersion; quorateVersion: CibVersion; digest: string; wasQuorate: boolean; node: string; records: readonly OpResultRecord[]; fresh: boolean }>();
   /** This controller has completed a join since it started (its hellos are no longer `fresh`). */
   private everJoined = false;
+  /** Results of this node's executor (op, fenced) produced during a join: sent once it completes. */
+  private heldResults: CrmMessage[] = [];
   private syncDecided = false;
   private buffered: { sender: number; m: CrmMessage }[] = [];
 
@@ -389,6 +391,15 @@ export class ControllerCore {
   }
 
   private send(m: CrmMessage): void {
+    // Results produced while a join is in progress wait for it to complete: the members buffer
+    // mutations during a join and drop them when the membership changes again before it
+    // completes, and the DC would then wait for a result that never comes (found by the drills:
+    // a fence or a probe answered during a whole-cluster restart stalled the transition until
+    // its timeout). Sent once joined, they reach every member in the same joined state.
+    if ((m.t === 'op' || m.t === 'fenced') && this.phase !== 'joined') {
+      this.heldResults.push(m);
+      return;
+    }
     this.out.send.push(m);
   }
 
@@ -799,6 +810,9 @@ export class ControllerCore {
     this.commit(root);
     this.phase = 'joined';
     this.everJoined = true;
+    const results = this.heldResults;
+    this.heldResults = [];
+    for (const r of results) this.send(r);
     const dc = this.dc;
     this.log('join-complete', {
       dc: dc !== undefined ? this.nodeName(dc) : undefined,
