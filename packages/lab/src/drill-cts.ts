@@ -19,7 +19,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient } from '@paceline/controller';
-import { labCib } from './drill.js';
+import { labCib, esc, floatingIpPrimitive } from './drill.js';
 import { fencingBeforeRecovery, readNodeLogs, parseActionKey, type LogEvent } from './drill-timeline.js';
 import type { InvariantResult } from './drill-render.js';
 import { settledInvariants } from './drill-run.js';
@@ -55,7 +55,6 @@ export const CTS_DUMMIES = ['d1', 'd2', 'd3'] as const;
 /** Every resource of the CTS CIB except the fence device. */
 export const CTS_RESOURCES = ['vip', ...CTS_DUMMIES, 'fs'] as const;
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 
 /** The CTS lab's CIB (see the module comment); `fsDir` is the tmpfs mount point (the same path on every node). */
 export function ctsCib(opts: { labDir: string; nodes: readonly string[]; vip: string; fsDir: string }): string {
@@ -70,14 +69,7 @@ export function ctsCib(opts: { labDir: string; nodes: readonly string[]; vip: st
     nodes: opts.nodes,
     stonith: true,
     options: '        <nvpair id="opt-maintenance-mode" name="maintenance-mode" value="false"/>\n',
-    resources: `      <primitive id="vip" class="ocf" provider="paceline" type="IPaddr">
-        <instance_attributes id="vip-ia">
-          <nvpair id="vip-ip" name="ip" value="${esc(opts.vip)}"/>
-          <nvpair id="vip-cidr" name="cidr_netmask" value="24"/>
-          <nvpair id="vip-nic" name="nic" value="eth0"/>
-        </instance_attributes>
-        <operations><op id="vip-monitor" name="monitor" interval="3s" timeout="20s"/></operations>
-      </primitive>
+    resources: `${floatingIpPrimitive('vip', opts.vip, '3s', '      ')}
 ${dummies}      <primitive id="fs" class="ocf" provider="paceline" type="Filesystem">
         <instance_attributes id="fs-ia">
           <nvpair id="fs-device" name="device" value="tmpfs"/>

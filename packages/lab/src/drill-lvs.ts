@@ -24,7 +24,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labCib, vipHolder } from './drill.js';
+import { labCib, vipHolder, esc, floatingIpPrimitive } from './drill.js';
 import { arpHolderAt, fencingInvariant, macTable, servedByOther, lostNodeTimeline, recoveryDc, settledInvariants, singleMacInvariant, verdict, type DrillScenarioDef, type RunCtx, type RunOutcome, READY_MS } from './drill-common.js';
 import { plugHost, startHostServer } from './drill-hosts.js';
 import { failuresAfter, flapReason, longestGap, serviceBack, watchHttp, type ProbeSample } from './drill-probe.js';
@@ -36,7 +36,6 @@ import { repoRoot, sleep, type LabState } from './lab.js';
 import { subnet } from './netns.js';
 import { analyze, watchIp, type Sample } from './watch.js';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The real servers: name, last octet, weight. */
@@ -65,14 +64,7 @@ export function lvsCib(o: { labDir: string; nodes: readonly string[]; stonith: b
     labDir: o.labDir,
     nodes: o.nodes,
     stonith: o.stonith,
-    resources: `      <primitive id="lvs-vip" class="ocf" provider="paceline" type="IPaddr">
-        <instance_attributes id="lvs-vip-ia">
-          <nvpair id="lvs-vip-ip" name="ip" value="${esc(o.vip)}"/>
-          <nvpair id="lvs-vip-cidr" name="cidr_netmask" value="24"/>
-          <nvpair id="lvs-vip-nic" name="nic" value="eth0"/>
-        </instance_attributes>
-        <operations><op id="lvs-vip-monitor" name="monitor" interval="5s" timeout="20s"/></operations>
-      </primitive>
+    resources: `${floatingIpPrimitive('lvs-vip', o.vip, '5s', '      ')}
       <primitive id="lvs-web" class="ocf" provider="paceline" type="ipvs">
         <instance_attributes id="lvs-web-ia">
           <nvpair id="lvs-web-service" name="service" value="-t ${esc(o.vip)}:80 -s wrr"/>

@@ -19,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labCib, vipHolder } from './drill.js';
+import { labCib, vipHolder, esc, floatingIpPrimitive } from './drill.js';
 import { arpHolderAt, fencingInvariant, macTable, servedByOther, lostNodeTimeline, recoveryDc, settledInvariants, singleMacInvariant, verdict, type DrillScenarioDef, type RunCtx, type RunOutcome, READY_MS } from './drill-common.js';
 import { failuresAfter, flapReason, serviceBack, watchCommand, type ProbeSample } from './drill-probe.js';
 import type { InvariantResult } from './drill-render.js';
@@ -31,7 +31,6 @@ import { sleep, type LabState } from './lab.js';
 import { must, run } from './netns.js';
 import { analyze, watchIp, type Sample } from './watch.js';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /** The client's account (the drill's own database, in a lab nobody else reaches). */
 export const DB_USER = 'drill';
@@ -70,14 +69,7 @@ export function mysqlCib(o: { labDir: string; nodes: readonly string[]; stonith:
           </instance_attributes>
           <operations><op id="db-fs-monitor" name="monitor" interval="20s" timeout="40s"/></operations>
         </primitive>
-        <primitive id="db-vip" class="ocf" provider="paceline" type="IPaddr">
-          <instance_attributes id="db-vip-ia">
-            <nvpair id="db-vip-ip" name="ip" value="${esc(o.vip)}"/>
-            <nvpair id="db-vip-cidr" name="cidr_netmask" value="24"/>
-            <nvpair id="db-vip-nic" name="nic" value="eth0"/>
-          </instance_attributes>
-          <operations><op id="db-vip-monitor" name="monitor" interval="5s" timeout="20s"/></operations>
-        </primitive>
+${floatingIpPrimitive('db-vip', o.vip, '5s', '        ')}
         <primitive id="db-server" class="ocf" provider="paceline" type="mysql">
           <instance_attributes id="db-server-ia">
             <nvpair id="db-server-config" name="config" value="${esc(o.config)}"/>

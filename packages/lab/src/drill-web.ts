@@ -14,7 +14,7 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { labCib, vipHolder } from './drill.js';
+import { labCib, vipHolder, esc, floatingIpPrimitive } from './drill.js';
 import { fencingInvariant, lostNodeTimeline, recoveryDc, settledInvariants, singleMacInvariant, verdict, type DrillScenarioDef, type RunCtx, type RunOutcome, READY_MS } from './drill-common.js';
 import { watchHttp, type ProbeSample } from './drill-probe.js';
 import type { InvariantResult } from './drill-render.js';
@@ -25,7 +25,6 @@ import { alive, nodePid, sleep, type LabState } from './lab.js';
 import { waitSettled, type NodeStatus } from './settle.js';
 import { analyze, watchIp, type Sample } from './watch.js';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /** The Apache binary the drill runs (Debian's apache2). */
 export const APACHE_BINARY = '/usr/sbin/apache2';
@@ -89,14 +88,7 @@ export function webCib(o: { labDir: string; nodes: readonly string[]; stonith: b
           </instance_attributes>
           <operations><op id="web-fs-monitor" name="monitor" interval="20s" timeout="40s"/></operations>
         </primitive>
-        <primitive id="web-vip" class="ocf" provider="paceline" type="IPaddr">
-          <instance_attributes id="web-vip-ia">
-            <nvpair id="web-vip-ip" name="ip" value="${esc(o.vip)}"/>
-            <nvpair id="web-vip-cidr" name="cidr_netmask" value="24"/>
-            <nvpair id="web-vip-nic" name="nic" value="eth0"/>
-          </instance_attributes>
-          <operations><op id="web-vip-monitor" name="monitor" interval="5s" timeout="20s"/></operations>
-        </primitive>
+${floatingIpPrimitive('web-vip', o.vip, '5s', '        ')}
         <primitive id="web-server" class="ocf" provider="paceline" type="httpd">
           <instance_attributes id="web-server-ia">
             <nvpair id="web-server-binary" name="binary" value="${APACHE_BINARY}"/>

@@ -8,7 +8,26 @@ import { alive, labStatus, nodeByMac, nodePid, sleep, type LabState } from './la
 import { waitSettled, type NodeStatus } from './settle.js';
 import { analyze, transitions, watchIp, type Sample } from './watch.js';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+/** A value escaped for an XML attribute (the drills' CIBs are written as text). */
+export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+/**
+ * The floating IP primitive every drill CIB uses: ocf:paceline:IPaddr on eth0, /24, monitored
+ * every `monitor` (ids derived from `id`); `indent` is the indentation of the <primitive> line.
+ */
+export function floatingIpPrimitive(id: string, vip: string, monitor: string, indent = '      '): string {
+  const i = indent;
+  return [
+    `${i}<primitive id="${id}" class="ocf" provider="paceline" type="IPaddr">`,
+    `${i}  <instance_attributes id="${id}-ia">`,
+    `${i}    <nvpair id="${id}-ip" name="ip" value="${esc(vip)}"/>`,
+    `${i}    <nvpair id="${id}-cidr" name="cidr_netmask" value="24"/>`,
+    `${i}    <nvpair id="${id}-nic" name="nic" value="eth0"/>`,
+    `${i}  </instance_attributes>`,
+    `${i}  <operations><op id="${id}-monitor" name="monitor" interval="${monitor}" timeout="20s"/></operations>`,
+    `${i}</primitive>`,
+  ].join('\n');
+}
 
 /**
  * A lab cluster's CIB: the given resources and constraints, stickiness 100, no-quorum-policy
@@ -57,14 +76,7 @@ ${opts.constraints ?? ''}    </constraints>
 export function floatingIpCib(opts: { vip: string; labDir: string; nodes: readonly string[]; stonith: boolean }): string {
   return labCib({
     ...opts,
-    resources: `      <primitive id="vip" class="ocf" provider="paceline" type="IPaddr">
-        <instance_attributes id="vip-ia">
-          <nvpair id="vip-ip" name="ip" value="${esc(opts.vip)}"/>
-          <nvpair id="vip-cidr" name="cidr_netmask" value="24"/>
-          <nvpair id="vip-nic" name="nic" value="eth0"/>
-        </instance_attributes>
-        <operations><op id="vip-monitor" name="monitor" interval="2s" timeout="20s"/></operations>
-      </primitive>
+    resources: `${floatingIpPrimitive('vip', opts.vip, '2s')}
       <primitive id="dummy" class="ocf" provider="paceline" type="Dummy">
         <operations><op id="dummy-monitor" name="monitor" interval="5s" timeout="20s"/></operations>
       </primitive>
