@@ -243,6 +243,22 @@ export const BAD_CIBS: readonly BadCib[] = [
     crmVerify: 'rejects',
   },
   {
+    name: 'fencing-level-two-kinds-of-target',
+    why: 'a fencing level names its targets both by name and by pattern',
+    xml: craftCib({ extra: '<fencing-topology><fencing-level id="fl1" index="1" target="node1" target-pattern="^node" devices="ip"/></fencing-topology>' }),
+    code: 'attribute-conflict',
+    severity: 'error',
+    crmVerify: 'rejects',
+  },
+  {
+    name: 'fencing-level-attribute-without-value',
+    why: 'a fencing level by node attribute without the value to match',
+    xml: craftCib({ extra: '<fencing-topology><fencing-level id="fl1" index="1" target-attribute="rack" devices="ip"/></fencing-topology>' }),
+    code: 'attribute-missing',
+    severity: 'error',
+    crmVerify: 'rejects',
+  },
+  {
     name: 'date-unparseable',
     why: 'a date expression start that is not a date',
     xml: craftCib({

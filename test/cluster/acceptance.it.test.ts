@@ -6,7 +6,9 @@
  * - Power loss of the node holding the IP: the survivors fence it, the IP answers from another
  *   node (never from two MACs), the CIB says where everything is; the fenced node restarts,
  *   rejoins with the current CIB, and the IP stays where it is (stickiness).
- * - A whole-cluster restart keeps the configuration (including a change made through the API).
+ * - A whole-cluster restart keeps the configuration (including a change made through the API)
+ *   and the fence history (stonith_admin --history: persisted by every node, the same on every
+ *   node, the fenced one included); stonith_admin --cleanup --history clears it everywhere.
  * - A 2|1 partition leaves the resources only on the quorate side.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +37,33 @@ const built = join(repoRoot, 'packages/cli/dist/main.js');
 const reason = missing({ root: true, netns: true, tools: ['ip', 'nft', 'ping', 'python3'], paths: [built] });
 
 const api = apiCall;
+
+interface HistoryEntry {
+  readonly target: string;
+  readonly action: string;
+  readonly ok: boolean;
+  readonly by: string;
+  readonly wallSec: number;
+}
+
+/** Every node's fence history (fence.history), by node name. */
+async function histories(lab: LabState): Promise<Map<string, readonly HistoryEntry[]>> {
+  const out = new Map<string, readonly HistoryEntry[]>();
+  for (const n of lab.nodes) out.set(n.name, (await api<{ history: HistoryEntry[] }>(lab, n.name, 'fence.history', {})).history);
+  return out;
+}
+
+/** Polls until every node holds the same fence history (a join merges them), and returns it. */
+async function agreedHistory(lab: LabState, timeoutMs = 15_000): Promise<readonly HistoryEntry[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const all = await histories(lab).catch(() => undefined);
+    const lists = all ? [...all.values()].map((h) => JSON.stringify(h)) : [];
+    if (all && all.size === lab.nodes.length && new Set(lists).size === 1) return [...all.values()][0]!;
+    if (Date.now() > deadline) throw new Error(`the nodes' fence histories differ: ${JSON.stringify(all ? [...all] : 'unreadable')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 async function placement(lab: LabState): Promise<Map<string, Map<string, string[]>>> {
   const report = await labStatus(lab.dir);
@@ -97,7 +126,10 @@ describe.skipIf(reason !== undefined)(`acceptance: a three-node cluster in names
     }
   }, 120_000);
 
-  it('keeps the configuration across a whole-cluster restart', async () => {
+  it('keeps the configuration and the fence history across a whole-cluster restart', async () => {
+    // The power loss above was fenced; every node knows (the fenced one learnt it when it rejoined).
+    const before = await agreedHistory(lab);
+    expect(before.some((h) => h.ok && h.action === 'reboot')).toBe(true);
     const res = await api<{ version: string }>(lab, 'node2', 'cib.update', {
       op: 'modify',
       scope: 'crm_config',
@@ -114,6 +146,15 @@ describe.skipIf(reason !== undefined)(`acceptance: a three-node cluster in names
     const holders = [...p.values()].map((r) => r.get('vip')?.join(','));
     expect(new Set(holders).size).toBe(1);
     expect(holders[0]).toMatch(/^node\d$/);
+
+    // Every daemon restarted: the history came back from each node's store (nothing else holds it).
+    const after = await agreedHistory(lab);
+    expect(after.slice(0, before.length)).toEqual(before);
+    // stonith_admin --cleanup --history: gone on every node.
+    const fenced = before.find((h) => h.ok)!.target;
+    expect(await api<{ target: string }>(lab, 'node3', 'fence.cleanup', { target: fenced })).toEqual({ target: fenced });
+    const cleaned = await agreedHistory(lab);
+    expect(cleaned.filter((h) => h.target === fenced)).toEqual([]);
   }, 150_000);
 
   it('keeps resources only on the quorate side of a 2|1 partition', async () => {

@@ -55,6 +55,10 @@ describe('validateCib', () => {
     ['colocated templates', cib({ resources: '<template id="t1" class="ocf" provider="heartbeat" type="Dummy"/><template id="t2" class="ocf" provider="heartbeat" type="Dummy"/>', constraints: '<rsc_colocation id="c" rsc="t1" with-rsc="t2" score="1"/>' }), 'colocation-two-sets', 'error', 'rsc_colocation', 'c'],
     ['clone child referenced', cib({ resources: '<clone id="c"><primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/></clone>', constraints: '<rsc_location id="l" rsc="d" node="n1" score="1"/>' }), 'ref-clone-child', 'warning', 'rsc_location', 'l'],
     ['fencing level device', cib({ extra: '<fencing-topology><fencing-level id="fl" index="1" target="n1" devices="nodev"/></fencing-topology>' }), 'ref-unknown-device', 'warning', 'fencing-level', 'fl'],
+    ['fencing level with two kinds of target', cib({ extra: '<fencing-topology><fencing-level id="fl" index="1" target="n1" target-pattern="^n" devices="d"/></fencing-topology>' }), 'attribute-conflict', 'error', 'fencing-level', 'fl'],
+    ['fencing level attribute without value', cib({ extra: '<fencing-topology><fencing-level id="fl" index="1" target-attribute="rack" devices="d"/></fencing-topology>' }), 'attribute-missing', 'error', 'fencing-level', 'fl'],
+    ['fencing level devices with a space', cib({ extra: '<fencing-topology><fencing-level id="fl" index="1" target="n1" devices="d, e"/></fencing-topology>' }), 'value-invalid', 'error', 'fencing-level', 'fl'],
+    ['fencing level bad pattern', cib({ extra: '<fencing-topology><fencing-level id="fl" index="1" target-pattern="([" devices="d"/></fencing-topology>' }), 'pattern-invalid', 'warning', 'fencing-level', 'fl'],
     ['tag reference', cib({ extra: '<tags><tag id="tg"><obj_ref id="ghost"/></tag></tags>' }), 'ref-unknown-id', 'error', 'obj_ref', 'ghost'],
   ] as const)('%s', (_what, xml, code, severity, element, id) => {
     const diags = validateCibText(xml);
@@ -71,6 +75,7 @@ describe('validateCib', () => {
     ['#default value', cib({ resources: '<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"><meta_attributes id="dm"><nvpair id="dm1" name="target-role" value="#default"/></meta_attributes></primitive>' })],
     ['constraint on a tag', cib({ extra: '<tags><tag id="tg"><obj_ref id="ip"/></tag></tags>', constraints: '<rsc_location id="l" rsc="tg" node="n1" score="1"/>' })],
     ['rsc-pattern location', cib({ constraints: '<rsc_location id="l" rsc-pattern="^ip" node="n1" score="1"/>' })],
+    ['fencing levels by name, pattern and attribute', cib({ resources: '<primitive id="f1" class="stonith" type="fence_ipmilan"/><primitive id="f2" class="stonith" type="fence_apc"/>', extra: '<fencing-topology><fencing-level id="l1" index="1" target="n1" devices="f1"/><fencing-level id="l2" index="2" target="n1" devices="f1,f2"/><fencing-level id="l3" index="1" target-pattern="^n[0-9]+$" devices="f2"/><fencing-level id="l4" index="1" target-attribute="rack" target-value="r1" devices="f2"/></fencing-topology>' })],
     ['same op name, different interval', cib({ resources: '<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="m1" name="monitor" interval="10s" role="Promoted"/><op id="m2" name="monitor" interval="11s" role="Unpromoted"/></operations></primitive>' })],
     ['status ids repeat', cib({ status: '<node_state id="1"><lrm id="1"><lrm_resources><lrm_resource id="ip"><lrm_rsc_op id="ip_last_0"/></lrm_resource></lrm_resources></lrm></node_state><node_state id="2"><lrm id="2"><lrm_resources><lrm_resource id="ip"><lrm_rsc_op id="ip_last_0"/></lrm_resource></lrm_resources></lrm></node_state>' })],
   ])('no error for %s', (_what, xml) => {

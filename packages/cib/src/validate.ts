@@ -535,12 +535,31 @@ function checkPattern(c: XmlElement, pattern: string, d: Collector): void {
 // Fencing topology and tags
 // ---------------------------------------------------------------------------------------------
 
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function checkFencing(configuration: XmlElement, index: Index, d: Collector): void {
   const topology = firstChild(configuration, 'fencing-topology');
   for (const level of topology ? childElements(topology, 'fencing-level') : []) {
     const target = level.attrs.target;
-    if (target === undefined && level.attrs['target-pattern'] === undefined && level.attrs['target-attribute'] === undefined) {
+    const kinds = (['target', 'target-pattern', 'target-attribute'] as const).filter((k) => level.attrs[k] !== undefined);
+    if (kinds.length === 0) {
       d.add(level, 'attribute-missing', 'error', '<fencing-level> needs "target", "target-pattern" or "target-attribute"');
+    }
+    // Pacemaker's schema (fencing-2.4.rng): exactly one way of naming the targets.
+    if (kinds.length > 1) d.add(level, 'attribute-conflict', 'error', `<fencing-level> names its targets one way only, not with ${kinds.map((k) => `"${k}"`).join(' and ')}`);
+    if (level.attrs['target-attribute'] !== undefined && level.attrs['target-value'] === undefined) d.add(level, 'attribute-missing', 'error', '<fencing-level> with "target-attribute" needs "target-value"');
+    if (level.attrs['target-value'] !== undefined && level.attrs['target-attribute'] === undefined) d.add(level, 'attribute-conflict', 'error', '<fencing-level> "target-value" goes with "target-attribute"');
+    const pattern = level.attrs['target-pattern'];
+    if (pattern !== undefined && !isRegExp(pattern)) d.add(level, 'pattern-invalid', 'warning', `target-pattern "${pattern}" is not a valid regular expression: the level fences no node`);
+    if (level.attrs.devices !== undefined && !/^[a-zA-Z0-9_.-]+(,[a-zA-Z0-9_.-]+)*$/.test(level.attrs.devices)) {
+      d.add(level, 'value-invalid', 'error', `devices "${level.attrs.devices}" must be device ids separated by commas (no spaces, no empty entries)`);
     }
     if (target !== undefined && !index.nodeNames.has(target)) d.add(level, 'ref-unknown-node', 'warning', `target "${target}" is not a configured node`);
     for (const dev of (level.attrs.devices ?? '').split(',').filter((x) => x !== '')) {

@@ -18,8 +18,10 @@
  *   aborts the transition (in-flight actions finish), then the scheduler runs again.
  * - Attribute manager: fail counts and last-failure are updated deterministically when a failed
  *   result is applied; transient and permanent node attributes via `attr` messages.
- * - Fencing (DC): a fence action runs the configured stonith device on the DC's executor; the
- *   outcome (`fenced`) clears the target's status before anything depending on it runs.
+ * - Fencing (DC): a fence action runs the configured stonith device on the DC's executor (through
+ *   the target's fencing levels when it has some, fencing.ts); the outcome (`fenced`) clears the
+ *   target's status before anything depending on it runs, and every member keeps it in its fence
+ *   history (persisted by the driver, merged between members at every join).
  * - Client updates: accepted only in a quorate partition; an update names the version it was based
  *   on (a mismatch is rejected everywhere alike and changes nothing); the origin answers "ok" once
  *   a quorum of members has applied and persisted it (the driver persists before it sends acks).
@@ -59,6 +61,17 @@ import {
   type TransitionPlan,
 } from '@paceline/scheduler';
 import { decodeCrm, encodeCrm, type CrmMessage, type WireCibRequest } from './messages.js';
+import {
+  EMPTY_FENCE_HISTORY,
+  fenceHistoryDigest,
+  fenceLevelsFor,
+  mergeFenceHistory,
+  readFenceHistory,
+  type FenceHistoryRecord,
+  type FenceHistoryState,
+  type FenceLevel,
+  type FenceLevelAttempt,
+} from './fencing.js';
 
 export interface ControllerNode {
   readonly id: number;
@@ -95,6 +108,8 @@ export interface ControllerOptions {
    */
   readonly quorateVersion?: CibVersion;
   readonly timing?: Partial<ControllerTiming>;
+  /** The fence history this node persisted (ControllerOutput.fenceHistory), or undefined on a first start. */
+  readonly fenceHistory?: FenceHistoryState;
 }
 
 /** The membership the controller works in: the crmd group members of the current view. */
@@ -116,7 +131,9 @@ export type ClientRequest =
    * crm_resource --refresh: forget the whole history and fail counts of a resource (or, without
    * `lrmId`, of every resource) on `node` (or every node), failures or not: it is probed again.
    */
-  | { readonly kind: 'refresh'; readonly lrmId?: string; readonly node?: string };
+  | { readonly kind: 'refresh'; readonly lrmId?: string; readonly node?: string }
+  /** stonith_admin --cleanup --history: forget the fencing outcomes of `target` (or of every node). */
+  | { readonly kind: 'fence-history-clear'; readonly target?: string };
 
 export interface ClientReply {
   readonly reqId: string;
@@ -162,10 +179,12 @@ export interface ControllerOutput {
    * set too. The reason, for the log.
    */
   selfFence: string | undefined;
+  /** The fence history changed: the driver persists it (and passes it back in ControllerOptions). */
+  fenceHistory: FenceHistoryState | undefined;
 }
 
 function emptyOutput(): ControllerOutput {
-  return { send: [], exec: [], cancel: [], schedule: [], persist: undefined, quorateVersion: undefined, replies: [], journal: [], exit: false, selfFence: undefined };
+  return { send: [], exec: [], cancel: [], schedule: [], persist: undefined, quorateVersion: undefined, replies: [], journal: [], exit: false, selfFence: undefined, fenceHistory: undefined };
 }
 
 type ActionState = 'pending' | 'dispatched' | 'done' | 'failed';
@@ -184,7 +203,36 @@ type LocalCall =
   | { readonly kind: 'action'; readonly dc: number; readonly tr: number; readonly action: PlannedAction; reported: boolean; readonly transitionKey: string }
   | { readonly kind: 'fence'; readonly tr: number; readonly action: PlannedAction; readonly device: FenceDevice; readonly reason: string | undefined }
   /** An administrator's fencing request (stonith_admin), outside any transition: `requestFence`. */
-  | { readonly kind: 'manual-fence'; readonly reqId: string; readonly target: string; readonly action: 'off' | 'on' | 'reboot'; readonly device: FenceDevice };
+  | { readonly kind: 'manual-fence'; readonly reqId: string; readonly target: string; readonly action: 'off' | 'on' | 'reboot'; readonly device: FenceDevice }
+  /** One device run of a fencing operation through the target's fencing topology. */
+  | { readonly kind: 'fence-step'; readonly op: TopologyFence; readonly step: FenceStep };
+
+/** Who asked for a fencing through the topology: a transition's fence action, or stonith_admin. */
+type FenceOrigin =
+  | { readonly kind: 'transition'; readonly tr: number; readonly action: PlannedAction; readonly reason: string }
+  | { readonly kind: 'manual'; readonly reqId: string };
+
+/** One device run within a level: a reboot through several devices is "off" on each, then "on". */
+interface FenceStep {
+  readonly deviceId: string;
+  readonly action: string;
+  /** An "on" of a remapped reboot: its failure does not fail the level. */
+  readonly optional: boolean;
+}
+
+/** A fencing operation working through the target's topology levels (fencing.ts), on the DC (or the stonith_admin node). */
+interface TopologyFence {
+  readonly target: string;
+  readonly action: 'off' | 'on' | 'reboot';
+  readonly origin: FenceOrigin;
+  readonly levels: readonly FenceLevel[];
+  readonly devices: ReadonlyMap<string, FenceDevice>;
+  /** Position in `levels`, and in the current level's steps. */
+  levelPos: number;
+  stepPos: number;
+  steps: readonly FenceStep[];
+  readonly attempts: FenceLevelAttempt[];
+}
 
 interface PendingUpdate {
   readonly acks: Set<number>;
@@ -284,7 +332,7 @@ export class ControllerCore {
   /** This process has been in a quorate membership (Pacemaker's controld_ever_had_quorum). */
   private everQuorate = false;
   private quorateVersion: CibVersion;
-  private readonly hellos = new Map<number, { version: CibVersion; quorateVersion: CibVersion; digest: string; wasQuorate: boolean; node: string; records: readonly OpResultRecord[]; fresh: boolean }>();
+  private readonly hellos = new Map<number, { version: CibVersion; quorateVersion: CibVersion; digest: string; wasQuorate: boolean; node: string; records: readonly OpResultRecord[]; fresh: boolean; fh: string | undefined }>();
   /** This controller has completed a join since it started (its hellos are no longer `fresh`). */
   private everJoined = false;
   /** Results of this node's executor (op, fenced) produced during a join: sent once it completes. */
@@ -309,7 +357,10 @@ export class ControllerCore {
   private lastScheduleMs = -Infinity;
   private lastPlan: TransitionPlan | undefined;
   private readonly fenceAttempts = new Map<string, number>();
-  readonly fenceHistory: { target: string; action: string; ok: boolean; by: string; device: string | undefined; wallSec: number }[] = [];
+  /** Every member's record of fencing outcomes (persisted by the driver, merged at joins). */
+  private fenceHistoryState: FenceHistoryState;
+  /** Numbers this node's fencing outcomes (with its name and the time: a cluster-unique history id). */
+  private nextFenceSeq = 1;
 
   // Clients
   private nextReq = 1;
@@ -333,6 +384,12 @@ export class ControllerCore {
     this.timing = timing as unknown as ControllerTiming;
     this.cibRoot = parseXml(opts.cibXml ?? emptyCibXml()).root;
     this.quorateVersion = opts.quorateVersion ?? { adminEpoch: 0, epoch: 0, numUpdates: 0 };
+    this.fenceHistoryState = opts.fenceHistory ? mergeFenceHistory(EMPTY_FENCE_HISTORY, readFenceHistory(opts.fenceHistory)) : EMPTY_FENCE_HISTORY;
+  }
+
+  /** The fencing outcomes this node knows of (of every member: merged at joins), oldest first. */
+  get fenceHistory(): readonly FenceHistoryRecord[] {
+    return this.fenceHistoryState.entries;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -443,7 +500,7 @@ export class ControllerCore {
       return;
     }
     this.phase = 'syncing';
-    this.send({ t: 'hello', m: key, version: versionTuple(this.cibVersion), digest: cibDigest(writeElement(this.cibRoot)), wasQuorate: this.wasQuorate, quorateVersion: versionTuple(this.quorateVersion), node: this.self.name, records: this.localRecords(), ...(this.everJoined ? {} : { fresh: true }) });
+    this.send({ t: 'hello', m: key, version: versionTuple(this.cibVersion), digest: cibDigest(writeElement(this.cibRoot)), wasQuorate: this.wasQuorate, quorateVersion: versionTuple(this.quorateVersion), node: this.self.name, records: this.localRecords(), ...(this.everJoined ? {} : { fresh: true }), fh: fenceHistoryDigest(this.fenceHistoryState) });
     // Client updates waiting for acks: members that left will never ack. (Compared with the new
     // membership's acksNeeded(), which shrinks with it, such an update was never answered.)
     for (const [req, p] of this.pendingUpdates) {
@@ -480,6 +537,11 @@ export class ControllerCore {
     if (call.kind === 'manual-fence') {
       this.calls.delete(tag);
       this.onManualFenceResult(call, r);
+      return;
+    }
+    if (call.kind === 'fence-step') {
+      this.calls.delete(tag);
+      this.onFenceStepResult(call.op, call.step, r);
       return;
     }
     const a = call.action;
@@ -564,6 +626,10 @@ export class ControllerCore {
         else this.send({ t: 'refresh', ...(req.lrmId !== undefined ? { lrmId: req.lrmId } : {}), ...where, req: reqId });
         return;
       }
+      case 'fence-history-clear':
+        this.pendingUpdates.set(reqId, { acks: new Set(), applied: false, version: undefined });
+        this.send({ t: 'fence-history-clear', ...(req.target !== undefined ? { target: req.target } : {}), atMs: this.wallMs, req: reqId });
+        return;
       default: {
         const never: never = req;
         return refuse('bad-request', `unknown request ${JSON.stringify(never)}`);
@@ -701,7 +767,7 @@ export class ControllerCore {
     if (m.m !== this.membershipKey || this.phase !== 'syncing' || !this.membership) return;
     const records = Array.isArray(m.records) ? m.records.filter((r) => r.node === m.node) : [];
     const qv = Array.isArray(m.quorateVersion) && m.quorateVersion.length === 3 ? tupleVersion(m.quorateVersion) : { adminEpoch: 0, epoch: 0, numUpdates: 0 };
-    this.hellos.set(sender, { version: tupleVersion(m.version), quorateVersion: qv, digest: m.digest, wasQuorate: m.wasQuorate, node: m.node, records, fresh: m.fresh === true });
+    this.hellos.set(sender, { version: tupleVersion(m.version), quorateVersion: qv, digest: m.digest, wasQuorate: m.wasQuorate, node: m.node, records, fresh: m.fresh === true, fh: typeof m.fh === 'string' ? m.fh : undefined });
     if (this.hellos.size < this.membership.members.length || this.syncDecided) return;
     this.syncDecided = true;
     const all = [...this.hellos.values()];
@@ -813,6 +879,7 @@ export class ControllerCore {
     const results = this.heldResults;
     this.heldResults = [];
     for (const r of results) this.send(r);
+    this.syncFenceHistory();
     const dc = this.dc;
     this.log('join-complete', {
       dc: dc !== undefined ? this.nodeName(dc) : undefined,
@@ -890,6 +957,20 @@ export class ControllerCore {
       }
       case 'fenced':
         return this.applyFenced(m);
+      case 'fence-history': {
+        const before = this.fenceHistoryState.entries.length;
+        this.setFenceHistory(mergeFenceHistory(this.fenceHistoryState, readFenceHistory(m)));
+        const added = this.fenceHistoryState.entries.length - before;
+        if (added !== 0) this.log('fence-history-merged', { from: this.nodeName(sender), entries: this.fenceHistoryState.entries.length, added });
+        return;
+      }
+      case 'fence-history-clear': {
+        const key = m.target ?? '*';
+        if (typeof m.atMs === 'number') this.setFenceHistory(mergeFenceHistory(this.fenceHistoryState, { entries: [], cleared: { [key]: m.atMs } }));
+        this.log('fence-history-cleared', { target: key, by: this.nodeName(sender) });
+        if (m.req) this.updateApplied(m.req, true);
+        return;
+      }
       default:
         return;
     }
@@ -1004,9 +1085,18 @@ export class ControllerCore {
   }
 
   private applyFenced(m: Extract<CrmMessage, { t: 'fenced' }>): void {
-    this.fenceHistory.push({ target: m.target, action: m.action, ok: m.ok, by: m.by, device: m.device, wallSec: m.wallSec });
-    if (this.fenceHistory.length > 100) this.fenceHistory.shift();
-    this.log(m.ok ? 'fence-ok' : 'fence-failed', { target: m.target, action: m.action, by: m.by, device: m.device, reason: m.reason });
+    const wallMs = typeof m.wallMs === 'number' ? m.wallMs : m.wallSec * 1000;
+    const rec: FenceHistoryRecord = {
+      id: typeof m.id === 'string' ? m.id : `${m.by}:${wallMs}:${m.target}:${m.action}:${m.ok ? 'ok' : 'failed'}`,
+      target: m.target, action: m.action, ok: m.ok, by: m.by, device: m.device, wallMs,
+      ...(m.reason !== undefined ? { reason: m.reason } : {}),
+      ...(m.level !== undefined ? { level: m.level } : {}),
+      ...(m.devices !== undefined ? { devices: [...m.devices] } : {}),
+      ...(m.attempts !== undefined ? { attempts: [...m.attempts] } : {}),
+      ...(m.manual ? { manual: true } : {}),
+    };
+    this.setFenceHistory(mergeFenceHistory(this.fenceHistoryState, { entries: [rec], cleared: {} }));
+    this.log(m.ok ? 'fence-ok' : 'fence-failed', { target: m.target, action: m.action, by: m.by, device: m.device, reason: m.reason, ...(m.level !== undefined ? { level: m.level, devices: m.devices } : {}), ...(m.attempts && m.attempts.length > 1 ? { attempts: m.attempts } : {}) });
     // A target that rebooted and is already back in this membership (its join replaced its
     // history with what it runs now: nothing) must not be marked down again: the join's record of
     // it is the newer truth. Every member decides alike (the same membership at this point).
@@ -1026,6 +1116,31 @@ export class ControllerCore {
     // The aborted transition already asked for a run after the debounce (wantSchedule keeps the
     // earliest): set the retry time outright, or a failing device is retried every few ms.
     if (!m.ok) this.scheduleWantedAtMs = this.nowMs + this.timing.fenceRetryMs;
+  }
+
+  private setFenceHistory(h: FenceHistoryState): void {
+    if (fenceHistoryDigest(h) === fenceHistoryDigest(this.fenceHistoryState)) return;
+    this.fenceHistoryState = h;
+    this.out.fenceHistory = h;
+  }
+
+  /**
+   * After a join: when the members' fence histories differ (their hellos' digests), each member
+   * sends its own and every member merges them all, as Pacemaker's fencers sync their histories
+   * on a membership change; so a node that was down when a fencing happened learns of it.
+   */
+  private syncFenceHistory(): void {
+    const digests = new Set<string>();
+    for (const h of this.hellos.values()) if (h.fh !== undefined) digests.add(h.fh);
+    if (digests.size <= 1) return;
+    const h = this.fenceHistoryState;
+    if (h.entries.length === 0 && Object.keys(h.cleared).length === 0) return;
+    this.send({ t: 'fence-history', entries: h.entries, cleared: h.cleared });
+  }
+
+  /** A history id unique in the cluster: this node, the time, and its own sequence. */
+  private newFenceId(): string {
+    return `${this.self.name}:${this.wallMs}:${this.nextFenceSeq++}`;
   }
 
   private changed(what: string, fields: Record<string, unknown>): void {
@@ -1233,8 +1348,22 @@ export class ControllerCore {
   // Fencing (on the DC)
 
   private fenceTimeoutMs(plan: TransitionPlan, a: PlannedAction): number {
-    const devices = this.devicesFor(plan, a.node ?? '');
+    const target = a.node ?? '';
+    const levels = target !== this.self.name ? fenceLevelsFor(this.cibRoot, target) : [];
+    if (levels.length > 0) {
+      // Every level may run, each device of it (twice for a remapped reboot), one after another.
+      const byId = new Map(plan.fenceDevices.map((d) => [d.id, d]));
+      let total = 0;
+      for (const l of levels) for (const s of levelSteps(l, a.fenceAction ?? 'reboot')) total += byId.get(s.deviceId)?.timeoutMs ?? 0;
+      return Math.max(total, 1000);
+    }
+    const devices = this.devicesFor(plan, target);
     return devices[0]?.timeoutMs ?? 60_000;
+  }
+
+  /** The id and times every `fenced` message carries. */
+  private fenceStamp(): { id: string; wallSec: number; wallMs: number } {
+    return { id: this.newFenceId(), wallSec: Math.floor(this.wallMs / 1000), wallMs: this.wallMs };
   }
 
   private devicesFor(plan: TransitionPlan, target: string): FenceDevice[] {
@@ -1245,6 +1374,13 @@ export class ControllerCore {
     const target = a.node ?? '';
     const attempts = (this.fenceAttempts.get(target) ?? 0) + 1;
     this.fenceAttempts.set(target, attempts);
+    // A target with fencing levels is fenced through them (self-fencing keeps its own device).
+    const levels = target !== this.self.name ? fenceLevelsFor(this.cibRoot, target) : [];
+    if (levels.length > 0) {
+      const action = (a.fenceAction ?? 'reboot') as 'off' | 'on' | 'reboot';
+      this.log('fence-request', { target, action, levels: levels.map((l) => `${l.index}:${l.devices.join(',')}`), attempt: attempts });
+      return this.startTopologyFence({ target, action, origin: { kind: 'transition', tr: t.id, action: a, reason: a.key }, levels, devices: new Map(t.plan.fenceDevices.map((d) => [d.id, d])) });
+    }
     const devices = this.devicesFor(t.plan, target);
     const device = devices[(attempts - 1) % Math.max(1, devices.length)];
     const reason = a.key;
@@ -1259,7 +1395,7 @@ export class ControllerCore {
       this.counters.fencingFailed++;
       this.log('fence-no-device', { target, why: 'no configured fence device can fence this node' });
       const targetId = String(this.nodeByName(target)?.id ?? target);
-      this.send({ t: 'fenced', target, targetId, action: a.fenceAction ?? 'reboot', ok: false, by: this.self.name, device: undefined, reason: 'no fence device', wallSec: Math.floor(this.wallMs / 1000) });
+      this.send({ t: 'fenced', target, targetId, action: a.fenceAction ?? 'reboot', ok: false, by: this.self.name, device: undefined, reason: 'no fence device', ...this.fenceStamp() });
       return;
     }
     const delayMs = device.delayBaseMs + this.priorityFencingDelayMs(target);
@@ -1287,12 +1423,20 @@ export class ControllerCore {
    * history, and a successful off or reboot marks the target down as a scheduled fencing does;
    * then `reqId` is answered (ok, or the device's failure). Needs a joined, quorate node.
    */
-  requestFence(reqId: string, target: string, action: 'off' | 'on' | 'reboot', device: FenceDevice, nowMs: number, wallMs: number): void {
+  requestFence(reqId: string, target: string, action: 'off' | 'on' | 'reboot', devices: FenceDevice | readonly FenceDevice[], nowMs: number, wallMs: number): void {
     this.setTime(nowMs, wallMs);
     const refuse = (code: string, message: string): void => void this.out.replies.push({ reqId, ok: false, error: { code, message } });
     if (this.phase !== 'joined' || !this.membership) return refuse('not-joined', 'this node has not joined the cluster yet; retry in a moment');
     if (!this.membership.quorate) return refuse('no-quorum', 'this partition has no quorum: it may not fence');
     if (target === this.self.name && action !== 'on') return refuse('bad-request', `${target} is this node: ask another node to fence it`);
+    const all = 'id' in devices ? [devices] : devices;
+    const levels = fenceLevelsFor(this.cibRoot, target);
+    if (levels.length > 0) {
+      this.log('fence-request', { target, action, levels: levels.map((l) => `${l.index}:${l.devices.join(',')}`), manual: true });
+      return this.startTopologyFence({ target, action, origin: { kind: 'manual', reqId }, levels, devices: new Map(all.map((d) => [d.id, d])) });
+    }
+    const device = fenceDevicesFor(all, target)[0];
+    if (!device) return refuse('not-found', `no fence device can fence ${target}`);
     const tag = this.nextTag++;
     this.calls.set(tag, { kind: 'manual-fence', reqId, target, action, device });
     this.log('fence-request', { target, action, device: device.id, manual: true });
@@ -1313,8 +1457,92 @@ export class ControllerCore {
     const ok = r.execStatus === 'done' && r.rc === 0;
     const reason = ok ? 'stonith_admin' : (r.exitReason ?? `rc ${r.rc} (${r.execStatus})`);
     const targetId = String(this.nodeByName(call.target)?.id ?? this.configuredNode(call.target)?.id ?? call.target);
-    this.send({ t: 'fenced', target: call.target, targetId, action: call.action, ok, by: this.self.name, device: call.device.id, reason, wallSec: Math.floor(this.wallMs / 1000) });
+    this.send({ t: 'fenced', target: call.target, targetId, action: call.action, ok, by: this.self.name, device: call.device.id, reason, ...this.fenceStamp(), manual: true });
     this.out.replies.push(ok ? { reqId: call.reqId, ok: true, result: { target: call.target, action: call.action, device: call.device.id } } : { reqId: call.reqId, ok: false, error: { code: 'fence-failed', message: `fencing ${call.target} (${call.action}) with ${call.device.id} failed: ${reason}` } });
+  }
+
+  /** Starts a fencing operation through the target's levels (fencing.ts): level 1's first device. */
+  private startTopologyFence(init: Pick<TopologyFence, 'target' | 'action' | 'origin' | 'levels' | 'devices'>): void {
+    const op: TopologyFence = { ...init, levelPos: 0, stepPos: 0, steps: levelSteps(init.levels[0]!, init.action), attempts: [] };
+    this.runFenceStep(op);
+  }
+
+  /** Runs the operation's next device, or ends its level when no step is left. */
+  private runFenceStep(op: TopologyFence): void {
+    const level = op.levels[op.levelPos]!;
+    const step = op.steps[op.stepPos];
+    if (!step) return this.fenceLevelDone(op, true, undefined);
+    const device = op.devices.get(step.deviceId);
+    // As Pacemaker's fencer, a level whose device is missing or cannot fence the target fails.
+    const cannot = !device ? `device ${step.deviceId} is not a configured fence device` : device.hostList !== undefined && !device.hostList.includes(op.target) ? `device ${step.deviceId} cannot fence ${op.target}` : undefined;
+    if (cannot !== undefined || !device) {
+      if (!step.optional) return this.fenceLevelDone(op, false, cannot);
+      op.stepPos++;
+      return this.runFenceStep(op);
+    }
+    // The fencing delays (pcmk_delay_base, priority-fencing-delay) apply once, before the first device.
+    const first = op.levelPos === 0 && op.stepPos === 0 && op.origin.kind === 'transition';
+    const delayMs = first ? device.delayBaseMs + this.priorityFencingDelayMs(op.target) : 0;
+    const tag = this.nextTag++;
+    this.calls.set(tag, { kind: 'fence-step', op, step });
+    this.log('fence-device-run', { target: op.target, level: level.index, device: device.id, action: step.action, ...(delayMs > 0 ? { delayMs } : {}) });
+    this.out.exec.push({
+      tag,
+      request: {
+        rscId: device.id,
+        agent: { agentClass: device.agent.class as AgentClass, ...(device.agent.provider ? { provider: device.agent.provider } : {}), type: device.agent.type },
+        action: step.action,
+        target: op.target,
+        params: device.params,
+        timeoutMs: device.timeoutMs,
+        ...(delayMs > 0 ? { startDelayMs: delayMs } : {}),
+      },
+    });
+  }
+
+  private onFenceStepResult(op: TopologyFence, step: FenceStep, r: ActionResult): void {
+    const ok = r.execStatus === 'done' && r.rc === 0;
+    const why = `${step.deviceId} (${step.action}): ${r.exitReason ?? `rc ${r.rc} (${r.execStatus})`}`;
+    if (!ok && !step.optional) return this.fenceLevelDone(op, false, why);
+    if (!ok) this.log('fence-unfence-failed', { target: op.target, level: op.levels[op.levelPos]!.index, reason: why });
+    op.stepPos++;
+    this.runFenceStep(op);
+  }
+
+  /** A level succeeded (the operation is done) or failed (the next level runs, if any). */
+  private fenceLevelDone(op: TopologyFence, ok: boolean, reason: string | undefined): void {
+    const level = op.levels[op.levelPos]!;
+    op.attempts.push({ level: level.index, devices: level.devices, ok, ...(reason !== undefined ? { reason } : {}) });
+    if (!ok) {
+      this.log('fence-level-failed', { target: op.target, level: level.index, devices: level.devices, reason });
+      if (op.levelPos + 1 < op.levels.length) {
+        op.levelPos++;
+        op.stepPos = 0;
+        op.steps = levelSteps(op.levels[op.levelPos]!, op.action);
+        return this.runFenceStep(op);
+      }
+    }
+    const origin = op.origin;
+    if (origin.kind === 'transition') {
+      if (ok) {
+        this.counters.fencingOk++;
+        this.fenceAttempts.delete(op.target);
+      } else this.counters.fencingFailed++;
+    }
+    const failed = `every fencing level failed: ${op.attempts.map((a) => `level ${a.level ?? '?'}: ${a.reason ?? 'failed'}`).join('; ')}`;
+    const targetId = String(this.nodeByName(op.target)?.id ?? this.configuredNode(op.target)?.id ?? op.target);
+    const manual = origin.kind === 'manual';
+    this.send({
+      t: 'fenced', target: op.target, targetId, action: op.action, ok, by: this.self.name, device: level.devices.join(','),
+      reason: ok ? (manual ? 'stonith_admin' : origin.reason) : failed,
+      ...this.fenceStamp(), level: level.index, devices: level.devices, attempts: [...op.attempts], ...(manual ? { manual: true } : {}),
+    });
+    if (origin.kind !== 'manual') return;
+    this.out.replies.push(
+      ok
+        ? { reqId: origin.reqId, ok: true, result: { target: op.target, action: op.action, device: level.devices.join(','), level: level.index } }
+        : { reqId: origin.reqId, ok: false, error: { code: 'fence-failed', message: `fencing ${op.target} (${op.action}) failed: ${failed}` } },
+    );
   }
 
   /**
@@ -1353,7 +1581,7 @@ export class ControllerCore {
       by: this.self.name,
       device: call.device.id,
       reason: ok ? call.reason : (r.exitReason ?? `rc ${r.rc} (${r.execStatus})`),
-      wallSec: Math.floor(this.wallMs / 1000),
+      ...this.fenceStamp(),
     });
   }
 
@@ -1669,6 +1897,15 @@ function transientAttr(cib: XmlElement, uname: string, name: string): string | u
 
 function transientAttrNames(cib: XmlElement, uname: string): string[] {
   return transientNvpairs(cib, uname).map((nv) => nv.attrs['name'] ?? '');
+}
+
+/**
+ * The device runs of one fencing level: each device with the action, in order; a reboot through
+ * several devices is "off" on each, then "on" on each (the ons may fail), as Pacemaker remaps it.
+ */
+function levelSteps(level: FenceLevel, action: string): FenceStep[] {
+  if (action !== 'reboot' || level.devices.length < 2) return level.devices.map((deviceId) => ({ deviceId, action, optional: false }));
+  return [...level.devices.map((deviceId) => ({ deviceId, action: 'off', optional: false })), ...level.devices.map((deviceId) => ({ deviceId, action: 'on', optional: true }))];
 }
 
 /** Sum of the `priority` meta attribute of resources active on a node (for priority-fencing-delay). */

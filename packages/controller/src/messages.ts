@@ -9,6 +9,7 @@
  * counted by the core.
  */
 import type { OpResultRecord, PlannedAction } from '@paceline/scheduler';
+import type { FenceHistoryRecord, FenceLevelAttempt } from './fencing.js';
 
 /** A cibadmin request as it travels: the XML as text (parsed on apply, the same way everywhere). */
 export interface WireCibRequest {
@@ -40,6 +41,8 @@ export type CrmMessage =
        * the transient attributes the CIB still holds for it belong to its previous run.
        */
       readonly fresh?: boolean;
+      /** Digest of its fence history (fencing.ts fenceHistoryDigest); absent from older nodes. */
+      readonly fh?: string;
     }
   /** The member with the best CIB (see core.ts chooseSyncSource) sends it in full. */
   | { readonly t: 'sync'; readonly m: string; readonly xml: string }
@@ -72,7 +75,24 @@ export type CrmMessage =
       readonly device: string | undefined;
       readonly reason: string | undefined;
       readonly wallSec: number;
+      /** The fence history entry's id (absent from older nodes: derived from the other fields). */
+      readonly id?: string;
+      /** Completion time in wall ms (more precise than wallSec). */
+      readonly wallMs?: number;
+      /** Fencing topology: the level that fenced (or the last tried), its devices, every level tried. */
+      readonly level?: number;
+      readonly devices?: readonly string[];
+      readonly attempts?: readonly FenceLevelAttempt[];
+      /** An administrator's request (stonith_admin). */
+      readonly manual?: boolean;
     }
+  /**
+   * A member's fence history, sent after a join when the members' histories differ (their hello
+   * digests): every member merges it into its own (fencing.ts mergeFenceHistory), so all agree.
+   */
+  | { readonly t: 'fence-history'; readonly entries: readonly FenceHistoryRecord[]; readonly cleared: Readonly<Record<string, number>> }
+  /** stonith_admin --cleanup --history: forget the outcomes (of `target`, or all) completed up to `atMs`. */
+  | { readonly t: 'fence-history-clear'; readonly target?: string; readonly atMs: number; readonly req?: string }
   /**
    * Forget a resource's history (and fail counts) on a node, or on every node: probes follow.
    * With `failed` (an administrator's cleanup), only on nodes where the resource has failures (a
@@ -100,7 +120,7 @@ export function encodeCrm(m: CrmMessage): Uint8Array {
   return encoder.encode(JSON.stringify(m));
 }
 
-const TYPES: ReadonlySet<string> = new Set(['hello', 'sync', 'update', 'ack', 'op', 'exec', 'node', 'attr', 'fenced', 'cleanup', 'refresh', 'cancelled', 'shutdown-ok']);
+const TYPES: ReadonlySet<string> = new Set(['hello', 'sync', 'update', 'ack', 'op', 'exec', 'node', 'attr', 'fenced', 'cleanup', 'refresh', 'cancelled', 'shutdown-ok', 'fence-history', 'fence-history-clear']);
 
 /** Decodes a message; undefined for anything that is not a well-formed controller message. */
 export function decodeCrm(data: Uint8Array): CrmMessage | undefined {

@@ -5,7 +5,7 @@
  */
 import { cibadmin, escapeAttr, formatVersion, parseXml, readCib, writeElement, firstChild, childElements, type XmlElement } from '@paceline/cib';
 import { planTransition, schedule, type FenceDevice } from '@paceline/scheduler';
-import { ApiError, fenceDevicesFor, type CibUpdateParams, type WireCibRequest } from '@paceline/controller';
+import { ApiError, fenceDevicesFor, fenceLevelsFor, type CibUpdateParams, type FenceHistoryEntry, type WireCibRequest } from '@paceline/controller';
 import type { RunningNode } from './node.js';
 
 type Params = Record<string, unknown> | undefined;
@@ -256,18 +256,35 @@ export function makeApiHandler(node: RunningNode) {
       }
       case 'fence.history': {
         const target = str(p, 'target');
-        const history = node.core.fenceHistory.filter((h) => target === undefined || h.target === target);
-        return { history: history.map((h) => ({ target: h.target, action: h.action, ok: h.ok, by: h.by, ...(h.device !== undefined ? { device: h.device } : {}), wallSec: h.wallSec })) };
+        const history = node.core.fenceHistory.filter((h) => target === undefined || target === '*' || h.target === target);
+        return {
+          history: history.map((h): FenceHistoryEntry => ({
+            target: h.target, action: h.action, ok: h.ok, by: h.by, ...(h.device !== undefined ? { device: h.device } : {}), wallSec: Math.floor(h.wallMs / 1000),
+            ...(h.reason !== undefined ? { reason: h.reason } : {}),
+            ...(h.level !== undefined ? { level: h.level } : {}),
+            ...(h.devices !== undefined ? { devices: [...h.devices] } : {}),
+            ...(h.attempts !== undefined ? { attempts: h.attempts.map((a) => ({ ...a, devices: [...a.devices] })) } : {}),
+            ...(h.manual ? { manual: true } : {}),
+          })),
+        };
+      }
+      case 'fence.cleanup': {
+        const given = str(p, 'target');
+        const target = given === '*' ? undefined : given;
+        if (target !== undefined && !node.status().nodes.some((n) => n.name === target)) throw new ApiError('not-found', `no node named ${target}`);
+        await viaController(node.request({ kind: 'fence-history-clear', ...(target !== undefined ? { target } : {}) }));
+        return { target: target ?? '*' };
       }
       case 'fence.request': {
         const target = str(p, 'target', true)!;
         const action = str(p, 'action', true) as 'off' | 'on' | 'reboot';
         const known = node.status().nodes.some((n) => n.name === target);
         if (!known) throw new ApiError('not-found', `no node named ${target}`);
-        const device = fenceDevicesOf(node.core.cib, target)[0];
-        if (!device) throw new ApiError('not-found', `no fence device can fence ${target}`);
+        // The target's fencing levels when it has some (the controller runs them), else the first device that can.
+        const devices = fenceDevicesOf(node.core.cib);
+        if (fenceLevelsFor(node.core.cib, target).length === 0 && fenceDevicesFor(devices, target).length === 0) throw new ApiError('not-found', `no fence device can fence ${target}`);
         try {
-          return await node.fence(target, action, device);
+          return await node.fence(target, action, devices);
         } catch (e) {
           if ((e as { code?: string }).code === 'fence-failed') throw new ApiError('fence-failed', e instanceof Error ? e.message : String(e));
           return viaController(Promise.reject(e));

@@ -10,7 +10,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { formatVersion, parseXml, readCib, type CibVersion, type XmlElement } from '@paceline/cib';
-import { ControllerCore, encodeCrm, type ClientRequest, type ClientReply, type ControllerOutput } from '@paceline/controller';
+import { ControllerCore, encodeCrm, readFenceHistory, type ClientRequest, type ClientReply, type ControllerOutput } from '@paceline/controller';
 import { createExecutor, defaultAgentPaths, type AgentPaths, type Executor } from '@paceline/executor';
 import { ClusterNode, readAuthKey, describeKeyError, viewKey, type ViewInfo } from '@paceline/messaging';
 import { unpackCluster, type FenceDevice, type TransitionPlan } from '@paceline/scheduler';
@@ -40,8 +40,8 @@ export interface RunningNode {
   status(): NodeStatus;
   /** A client request through the controller (CIB updates, attributes, cleanup). */
   request(req: ClientRequest): Promise<unknown>;
-  /** stonith_admin's manual fencing: `device` run against `target` on this node (core.requestFence); resolves with the outcome. */
-  fence(target: string, action: 'off' | 'on' | 'reboot', device: FenceDevice): Promise<unknown>;
+  /** stonith_admin's manual fencing: `target`'s fencing levels, or the first of `devices` that can, run on this node (core.requestFence); resolves with the outcome. */
+  fence(target: string, action: 'off' | 'on' | 'reboot', devices: FenceDevice | readonly FenceDevice[]): Promise<unknown>;
   /** Subscribe to controller journal events (for the API's `cluster` topic). */
   onEvent(listener: (e: { event: string; [k: string]: unknown }) => void): () => void;
   /** Graceful: asks the DC to move resources away, waits (up to timeoutMs), then leaves. */
@@ -74,7 +74,7 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
   const nodes = cfg.nodes.map((n) => ({ id: n.id, name: n.name }));
   const qv = store.meta('quorate-version');
   const quorateVersion = qv !== undefined ? (JSON.parse(qv) as CibVersion) : undefined;
-  const core = new ControllerCore({ self: cfg.node, nodes, cibXml, ...(quorateVersion ? { quorateVersion } : {}) });
+  const core = new ControllerCore({ self: cfg.node, nodes, cibXml, ...(quorateVersion ? { quorateVersion } : {}), fenceHistory: readFenceHistory(store.fenceHistory()) });
   log.info('node-start', { node: cfg.node.name, id: cfg.node.id, cib: formatVersion(core.cibVersion), dataDir: cfg.dataDir });
 
   const executor: Executor = createExecutor({ paths: agentPaths(cfg) });
@@ -111,6 +111,10 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
       any = true;
       store.saveCib(core.cibXml(), out.persist, Date.now());
       if (out.quorateVersion) store.setMeta('quorate-version', JSON.stringify(out.quorateVersion));
+    }
+    if (out.fenceHistory) {
+      any = true;
+      store.saveFenceHistory(out.fenceHistory);
     }
     for (const e of out.journal) {
       any = true;
@@ -282,11 +286,11 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         pump();
       });
     },
-    fence(target, action, device): Promise<unknown> {
+    fence(target, action, devices): Promise<unknown> {
       const reqId = core.newRequestId();
       return new Promise((resolve, reject) => {
         replies.set(reqId, { resolve, reject });
-        core.requestFence(reqId, target, action, device, now(), Date.now());
+        core.requestFence(reqId, target, action, devices, now(), Date.now());
         pump();
       });
     },

@@ -6,7 +6,7 @@
  * active, `stop` makes it inactive, `monitor` answers 0 when active and 7 when not. Knobs make a
  * monitor answer another rc, a start or stop fail with an rc or hang until the executor's timeout.
  * Fence agents (class stonith): `reboot`/`off` of a target ask the world to power it off (and, for
- * a reboot, on again), then answer 0; `start`/`stop`/`monitor` of a device behave like Dummy.
+ * a reboot, on again; `on` powers a node that is off on), then answer 0; `start`/`stop`/`monitor` of a device behave like Dummy.
  *
  * The table is the ground truth the checkers read (never the CIB): a start counts as active from
  * the moment its process starts, a stop as inactive only when it ends successfully.
@@ -39,6 +39,8 @@ export interface SpawnInfo {
   readonly action: string;
   /** stonith: the node to act on. */
   readonly target: string | undefined;
+  /** stonith: the device's parameters as name=value (what tells two devices of one agent apart). */
+  readonly params?: readonly string[];
 }
 
 export function describeSpawn(spec: SpawnSpec): SpawnInfo {
@@ -52,7 +54,7 @@ export function describeSpawn(spec: SpawnSpec): SpawnInfo {
       if (eq > 0) kv.set(line.slice(0, eq), line.slice(eq + 1));
     }
     const params = [...kv].filter(([k]) => k !== 'action' && k !== 'nodename' && k !== 'port').map(([k, v]) => `${k}=${v}`);
-    return { agentClass, type, rsc: `${type}(${params.sort().join(',')})`, action: kv.get('action') ?? '', target: kv.get('nodename') };
+    return { agentClass, type, rsc: `${type}(${params.sort().join(',')})`, action: kv.get('action') ?? '', target: kv.get('nodename'), params };
   }
   const action = spec.args[0] ?? '';
   const rsc = agentClass === 'ocf' ? (spec.env['OCF_RESOURCE_INSTANCE'] ?? type) : type;
@@ -82,7 +84,7 @@ export const AGENT_TIMING_DEFAULTS: AgentTiming = {
 export interface AgentHost {
   /** Calls fn after delayMs on `node`'s clock, before the process's own end is reported. */
   at(node: string, delayMs: number, fn: () => void): void;
-  /** A fence agent on `by` powered `target` off (reboot: it comes back later). */
+  /** A fence agent on `by` powered `target` off (reboot: it comes back later; on: a node that is off boots). */
   fence(by: string, target: string, action: string): void;
   /** Something a checker should know: a start began on node. */
   startBegins(node: string, rsc: string, agentClass: string): void;
@@ -93,6 +95,8 @@ export class AgentWorld {
   private readonly table = new Map<string, Map<string, ResourceState>>();
   /** Targets that every fence attempt fails for (rc 1), until cleared. */
   readonly fenceFailsFor = new Set<string>();
+  /** Target -> device parameters (name=value): a device with one of them fails for that target (rc 1). */
+  readonly fenceFailsVia = new Map<string, Set<string>>();
 
   constructor(
     private readonly prng: Prng,
@@ -197,7 +201,10 @@ export class AgentWorld {
     const target = info.target;
     if (target === undefined) return { durationMs, exitCode: 1, stderr: 'no target\n' };
     if (this.fenceFailsFor.has(target)) return { durationMs, exitCode: 1, stderr: `simulated: cannot reach the power switch of ${target}\n` };
-    if (info.action !== 'on') this.host.at(node, durationMs, () => this.host.fence(node, target, info.action));
+    const via = this.fenceFailsVia.get(target);
+    const broken = via && info.params?.find((p) => via.has(p));
+    if (broken) return { durationMs, exitCode: 1, stderr: `simulated: the device with ${broken} cannot reach ${target}\n` };
+    this.host.at(node, durationMs, () => this.host.fence(node, target, info.action));
     return { durationMs, exitCode: 0 };
   }
 }

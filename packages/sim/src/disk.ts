@@ -5,6 +5,7 @@
  * contract asks, so only a crash inside that window (a fault the world can inject) loses one.
  */
 import type { CibVersion, XmlElement } from '@paceline/cib';
+import type { FenceHistoryState } from '@paceline/controller';
 
 /** A stored CIB: the controller's immutable tree (serialized only when a node boots from it). */
 export interface StoredCib {
@@ -22,6 +23,11 @@ export class SimDisk {
   readonly syncedHistory: { readonly version: CibVersion; readonly atMs: number }[] = [];
   /** Bound on syncedHistory (older entries are dropped; the checker keeps its own high-water mark). */
   static readonly HISTORY_MAX = 1000;
+  /**
+   * The node's fence history (the daemon keeps it in its store, written in the same transaction
+   * as the CIB, before anything is sent): durable once written.
+   */
+  fenceHistory: FenceHistoryState | undefined;
 
   constructor(initial?: StoredCib) {
     this.written = initial;

@@ -14,6 +14,8 @@
  *   fail rsc1 on node2 rc=7               the resource dies (rc=7) or its monitor answers rc
  *   fail-start rsc1 on node2 rc=1|hang    fail-stop likewise; `fix rsc1 on node2` clears the knobs
  *   fence-fails node2 | fence-works node2
+ *   fence-fails node2 via ipaddr=pdu-a    only devices with that parameter fail to fence node2
+ *   fence-history-cleanup [node2]         stonith_admin --cleanup --history (no node: all)
  *   standby node2 on|off | cleanup rsc1 [on node2] | attr node2 name=value
  *   refresh [rsc1] [on node2]             crm_resource --refresh (no resource: every resource)
  *   tick 10s                              let time pass (also: run)
@@ -21,6 +23,10 @@
  *   expect running vip on node1 | expect stopped vip | expect dc node1 | expect no-dc node3
  *   expect fenced node3 | expect not-fenced node3 | expect up node2 | expect down node2
  *   expect self-fenced node3              node3 fenced itself (its own device, or a hard stop and exit)
+ *   expect fence-history node3 [ok|failed] [level=2] [devices=d1,d2] [tried=1,2] [entries=N]
+ *                                         the newest outcome for node3 in every running node's
+ *                                         history (the same everywhere): its result, level, the
+ *                                         level's devices, the levels tried; entries: how many
  *   expect quorate node1 | expect not-quorate node3 | expect converged | expect failcount rsc on node = N
  *   expect reply ok|error                 the last client request's answer
  *   expect property NAME=VALUE            a cluster option in the DC's CIB
@@ -69,7 +75,8 @@ const VERBS: Readonly<Record<string, readonly [number, number]>> = {
   'fail-start': [4, 4],
   'fail-stop': [4, 4],
   fix: [3, 3],
-  'fence-fails': [1, 1],
+  'fence-fails': [1, 3],
+  'fence-history-cleanup': [0, 1],
   'fence-works': [1, 1],
   standby: [2, 2],
   cleanup: [1, 3],
@@ -78,7 +85,7 @@ const VERBS: Readonly<Record<string, readonly [number, number]>> = {
   tick: [1, 1],
   run: [1, 1],
   settle: [0, 1],
-  expect: [1, 6],
+  expect: [1, 8],
 };
 
 const EXPECTS: Readonly<Record<string, readonly [number, number]>> = {
@@ -89,6 +96,7 @@ const EXPECTS: Readonly<Record<string, readonly [number, number]>> = {
   fenced: [1, 1],
   'not-fenced': [1, 1],
   'self-fenced': [1, 1],
+  'fence-history': [1, 7],
   up: [1, 1],
   down: [1, 1],
   quorate: [1, 1],
@@ -186,6 +194,9 @@ function validateArgs(verb: string, args: readonly string[], fail: (why: string)
     case 'fix':
       if (args[1] !== 'on') fail('fix takes RSC on NODE');
       return;
+    case 'fence-fails':
+      if (args.length !== 1 && !(args.length === 3 && args[1] === 'via' && /^[^=]+=.*$/.test(args[2]!))) fail('fence-fails takes NODE [via NAME=VALUE]');
+      return;
     case 'expect': {
       const [what, ...rest] = args as [string, ...string[]];
       const arity = EXPECTS[what];
@@ -195,6 +206,9 @@ function validateArgs(verb: string, args: readonly string[], fail: (why: string)
       if (what === 'failcount' && (rest[1] !== 'on' || rest[3] !== '=' || !/^(\d+|INFINITY)$/.test(rest[4]!))) fail('expect failcount RSC on NODE = N');
       if (what === 'reply' && rest[0] !== 'ok' && rest[0] !== 'error') fail('expect reply ok|error');
       if (what === 'property' && !/^[^=]+=.*$/.test(rest[0]!)) fail('expect property NAME=VALUE');
+      if (what === 'fence-history') {
+        for (const x of rest.slice(1)) if (x !== 'ok' && x !== 'failed' && !/^(level|devices|tried|by|entries)=\S*$/.test(x)) fail(`expect fence-history NODE [ok|failed] [level=N] [devices=A,B] [tried=1,2] [by=NODE] [entries=N]: bad "${x}"`);
+      }
       return;
     }
     default:
@@ -385,12 +399,21 @@ class ScenarioRun {
         s.monitorRc = undefined;
         return;
       }
-      case 'fence-fails':
-        this.world().agents.fenceFailsFor.add(this.node(a[0]!));
+      case 'fence-fails': {
+        const target = this.node(a[0]!);
+        const agents = this.world().agents;
+        if (a.length === 1) return void agents.fenceFailsFor.add(target);
+        const via = agents.fenceFailsVia.get(target) ?? new Set<string>();
+        via.add(a[2]!);
+        agents.fenceFailsVia.set(target, via);
         return;
+      }
       case 'fence-works':
         this.world().agents.fenceFailsFor.delete(this.node(a[0]!));
+        this.world().agents.fenceFailsVia.delete(this.node(a[0]!));
         return;
+      case 'fence-history-cleanup':
+        return this.update({ kind: 'fence-history-clear', ...(a[0] !== undefined ? { target: this.node(a[0]) } : {}) });
       case 'standby':
         return this.update({ kind: 'attr', node: this.node(a[0]!), name: 'standby', value: a[1] === 'on' ? 'on' : 'off', lifetime: 'forever' });
       case 'cleanup':
@@ -501,6 +524,8 @@ class ScenarioRun {
         if (!byDevice && !sim.selfFences.some((f) => f.node === node)) this.fail(c, `${node} did not fence itself (fences: ${sim.fences.map((f) => `${f.target} by ${f.by}`).join(', ') || 'none'})`);
         return;
       }
+      case 'fence-history':
+        return this.expectFenceHistory(c, r);
       case 'up':
       case 'down': {
         const node = this.node(r[0]!);
@@ -546,6 +571,37 @@ class ScenarioRun {
       }
       default:
         throw new Error(`unhandled expectation ${what}`);
+    }
+  }
+
+  /** `expect fence-history NODE [ok|failed] [level=N] [devices=a,b] [tried=1,2] [entries=N]`. */
+  private expectFenceHistory(c: ScenarioCommand, r: readonly string[]): void {
+    const sim = this.world();
+    const node = this.node(r[0]!);
+    const up = sim.up();
+    if (up.length === 0) return this.fail(c, 'no node is running');
+    const views = up.map((rt) => ({ name: rt.spec.name, entries: rt.controller.fenceHistory.filter((h) => h.target === node) }));
+    const shown = (e: (typeof views)[number]['entries'][number] | undefined): string =>
+      e ? `${e.ok ? 'ok' : 'failed'} level=${e.level ?? '-'} devices=${(e.devices ?? [e.device ?? '-']).join(',')} tried=${(e.attempts ?? []).map((x) => x.level ?? '-').join(',') || '-'}` : 'none';
+    const first = JSON.stringify(views[0]!.entries);
+    for (const v of views.slice(1)) {
+      if (JSON.stringify(v.entries) !== first) return this.fail(c, `the histories differ: ${views.map((x) => `${x.name} has ${x.entries.length} (newest ${shown(x.entries.at(-1))})`).join('; ')}`);
+    }
+    const entries = views[0]!.entries;
+    const newest = entries.at(-1);
+    for (const arg of r.slice(1)) {
+      if (arg === 'ok' || arg === 'failed') {
+        if (!newest || newest.ok !== (arg === 'ok')) return this.fail(c, `the newest outcome is ${shown(newest)}`);
+        continue;
+      }
+      const [key, value] = splitPair(arg);
+      const got =
+        key === 'entries' ? String(entries.length)
+        : key === 'level' ? String(newest?.level ?? '-')
+        : key === 'devices' ? (newest?.devices ?? [newest?.device ?? '-']).join(',')
+        : key === 'tried' ? (newest?.attempts ?? []).map((x) => x.level ?? '-').join(',')
+        : newest?.by ?? '-';
+      if (got !== value) return this.fail(c, `${key} is ${got} (newest: ${shown(newest)}; ${entries.length} entries)`);
     }
   }
 

@@ -202,6 +202,7 @@ export class ClusterSim {
       nodes: this.specs.map((n) => ({ id: n.id, name: n.name })),
       cibXml: stored ? writeElement(stored.root) : this.opts.initialCibXml,
       ...(stored?.quorateVersion ? { quorateVersion: stored.quorateVersion } : {}),
+      ...(this.disks.get(spec.id)!.fenceHistory ? { fenceHistory: this.disks.get(spec.id)!.fenceHistory! } : {}),
       ...(this.opts.controllerTiming ? { timing: this.opts.controllerTiming } : {}),
     });
     const clock = new SimClock(WALL_BASE_MS + this.nowMs);
@@ -418,6 +419,10 @@ export class ClusterSim {
       disk.sync();
       this.checker.onPersist(rt, out.persist);
     }
+    if (out.fenceHistory) {
+      any = true;
+      this.disks.get(rt.spec.id)!.fenceHistory = out.fenceHistory;
+    }
     for (const e of out.journal) {
       any = true;
       const { event, ...fields } = e;
@@ -481,6 +486,18 @@ export class ClusterSim {
   // Fencing
 
   private onFenced(by: string, target: string, action: string): void {
+    if (action === 'on') {
+      // Power on (unfencing, or the second half of a reboot remapped to off then on): a node that
+      // is off boots, after the same time as a rebooted one.
+      this.log(`POWER-ON ${target} by ${by}`);
+      const downMs = this.opts.rebootDownMs;
+      if (this.byName.has(target) && downMs !== undefined) {
+        this.at(this.nowMs + downMs, () => {
+          if (!this.isUp(target) && !this.heldDown.has(target)) this.start(target);
+        });
+      }
+      return;
+    }
     this.fences.push({ atMs: this.nowMs, by, target, action });
     this.log(`FENCE ${target} (${action}) by ${by}`);
     if (this.byName.has(target)) {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareCibVersions, Store, StoreError } from './store.js';
 
@@ -89,5 +90,39 @@ describe('Store meta values', () => {
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
+  });
+});
+
+describe('store: fence history', () => {
+  // stonith_admin --history must survive a daemon restart, and the history stays bounded.
+  it('keeps the fence history and its cleanup markers across close and reopen, bounded', () => {
+    const path = tempPath();
+    const a = new Store(path, { fenceHistoryEntriesMax: 3 });
+    const entry = (i: number) => ({ id: `node1:${i}:1`, wallMs: 1000 * i, target: 'node3', action: 'reboot', ok: i % 2 === 0, level: 2 });
+    a.saveFenceHistory({ entries: [entry(5), entry(1), entry(2), entry(4), entry(3)], cleared: { node2: 500 } });
+    a.close();
+    const b = new Store(path, { fenceHistoryEntriesMax: 3 });
+    const h = b.fenceHistory();
+    expect(h.entries.map((e) => e.id)).toEqual(['node1:3:1', 'node1:4:1', 'node1:5:1']);
+    expect(h.entries[1]).toEqual(entry(4));
+    expect(h.cleared).toEqual({ node2: 500 });
+    b.saveFenceHistory({ entries: [], cleared: { '*': 6000 } });
+    expect(b.fenceHistory()).toEqual({ entries: [], cleared: { '*': 6000 } });
+    b.close();
+  });
+
+  // A store written by the previous schema (2, before the fence history) opens with an empty one.
+  it('upgrades a schema-2 store to one with an empty fence history', () => {
+    const path = tempPath();
+    const a = new Store(path);
+    a.saveCib('<cib epoch="1"/>', { adminEpoch: 0, epoch: 1, numUpdates: 0 }, 1000);
+    a.close();
+    const raw = new Database(path);
+    raw.exec('DROP TABLE fence_history; PRAGMA user_version = 2;');
+    raw.close();
+    const b = new Store(path);
+    expect(b.fenceHistory()).toEqual({ entries: [], cleared: {} });
+    expect(b.currentCib()?.xml).toBe('<cib epoch="1"/>');
+    b.close();
   });
 });

@@ -5,7 +5,9 @@
  * - the current CIB and an archive of earlier versions (`cibVersionsMax`), for history and rollback;
  * - every scheduler input with the time it was computed for (`peInputsMax`), like Pacemaker's
  *   pe-input-N files, so any decision can be replayed with `crm_simulate -x`;
- * - an event journal (`journalEntriesMax`).
+ * - an event journal (`journalEntriesMax`);
+ * - the fence history (`fenceHistoryEntriesMax`), so that `stonith_admin --history` survives a
+ *   restart, with its cleanup markers.
  *
  * Durability: WAL with synchronous=FULL, so a call that returned has reached the disk; callers
  * that acknowledge a CIB update to a client do so after `saveCib` returns. Documents are stored
@@ -52,12 +54,26 @@ export interface StoreOptions {
   readonly peInputsMax?: number;
   /** Journal entries kept. Default 100000: several days of a busy cluster's events. */
   readonly journalEntriesMax?: number;
+  /** Fence history entries kept. Default 500, as Pacemaker's fencer keeps. */
+  readonly fenceHistoryEntriesMax?: number;
 }
 
-const defaults = { cibVersionsMax: 500, peInputsMax: 4000, journalEntriesMax: 100_000 } as const;
+const defaults = { cibVersionsMax: 500, peInputsMax: 4000, journalEntriesMax: 100_000, fenceHistoryEntriesMax: 500 } as const;
 
 /** Bumped whenever the schema changes; `open` refuses a file written by a newer paceline. */
-export const STORE_SCHEMA_VERSION = 2;
+export const STORE_SCHEMA_VERSION = 3;
+
+/** One fencing outcome as stored: its id and completion time (wall ms) and the rest, opaque to the store. */
+export interface FenceHistoryRow {
+  readonly id: string;
+  readonly wallMs: number;
+}
+
+/** The fence history as stored: entries oldest first, and the cleanup markers (target or '*' -> up to wall ms). */
+export interface StoredFenceHistory<E extends FenceHistoryRow = FenceHistoryRow> {
+  readonly entries: readonly E[];
+  readonly cleared: Readonly<Record<string, number>>;
+}
 
 export class StoreError extends Error {
   constructor(
@@ -113,6 +129,8 @@ export class Store {
         kind TEXT NOT NULL, data TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS journal_kind ON journal(kind, seq);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS fence_history (
+        id TEXT PRIMARY KEY, wall_ms INTEGER NOT NULL, data TEXT NOT NULL);
       PRAGMA user_version = ${STORE_SCHEMA_VERSION};`);
   }
 
@@ -207,6 +225,29 @@ export class Store {
         : this.db.prepare('SELECT * FROM journal WHERE seq > ? AND kind = ? ORDER BY seq LIMIT ?').all(afterSeq, kind, limit)
     ) as { seq: number; at_ms: number; kind: string; data: string }[];
     return rows.map((r) => ({ seq: r.seq, atMs: r.at_ms, kind: r.kind, data: JSON.parse(r.data) as unknown }));
+  }
+
+  /**
+   * Replaces the fence history with `h` (the controller's whole history: it is merged and bounded
+   * there), keeping the newest `fenceHistoryEntriesMax` entries; one transaction.
+   */
+  saveFenceHistory(h: StoredFenceHistory): void {
+    const keep = [...h.entries].sort((a, b) => a.wallMs - b.wallMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(-this.bounds.fenceHistoryEntriesMax);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM fence_history').run();
+      const insert = this.db.prepare('INSERT OR REPLACE INTO fence_history (id, wall_ms, data) VALUES (?, ?, ?)');
+      for (const e of keep) insert.run(e.id, e.wallMs, JSON.stringify(e));
+      this.setMeta('fence-history-cleared', JSON.stringify(h.cleared));
+    })();
+  }
+
+  /** The stored fence history, oldest first (entries as saved); empty when none was saved. */
+  fenceHistory(): StoredFenceHistory<FenceHistoryRow & Record<string, unknown>> {
+    const rows = this.db.prepare('SELECT data FROM fence_history ORDER BY wall_ms, id').all() as { data: string }[];
+    const entries = rows.map((r) => JSON.parse(r.data) as FenceHistoryRow & Record<string, unknown>);
+    const raw = this.meta('fence-history-cleared');
+    const cleared = raw !== undefined ? (JSON.parse(raw) as Record<string, number>) : {};
+    return { entries, cleared };
   }
 
   close(): void {

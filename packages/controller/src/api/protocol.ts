@@ -32,8 +32,9 @@ export const API_METHODS = {
   'node.attribute': "params {node, name, value?, lifetime: 'forever'|'reboot'}: set (or delete, without value) a node attribute",
   'events.tail': 'params {after?, limit?}: journal entries after a sequence number',
   'fence.devices': 'params {target?}: the configured fence devices (those that can fence target), with their agent, host list and where they run',
-  'fence.history': 'params {target?}: the fencing outcomes this node has seen (of target), oldest first',
-  'fence.request': "params {target, action: 'off'|'on'|'reboot'}: fence a node now with the first device that can (stonith_admin -F/-U/-B); replies once the device answered",
+  'fence.history': 'params {target?}: the fencing outcomes of the cluster (of target; * or none: all), oldest first, as this node keeps them (persisted, merged with the other nodes\' at every join)',
+  'fence.request': "params {target, action: 'off'|'on'|'reboot'}: fence a node now through its fencing levels, or without any with the first device that can (stonith_admin -F/-U/-B); replies once done",
+  'fence.cleanup': 'params {target?}: forget the fence history of target (* or none: of every node) on every node (stonith_admin --cleanup --history); replies {target} once a quorum has it',
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;
@@ -185,7 +186,8 @@ export interface ApiMethodTypes {
   'events.tail': { params: { after?: number; limit?: number }; result: unknown };
   'fence.devices': { params: { target?: string }; result: { devices: FenceDeviceInfo[] } };
   'fence.history': { params: { target?: string }; result: { history: FenceHistoryEntry[] } };
-  'fence.request': { params: { target: string; action: 'off' | 'on' | 'reboot' }; result: { target: string; action: string; device: string } };
+  'fence.request': { params: { target: string; action: 'off' | 'on' | 'reboot' }; result: { target: string; action: string; device: string; level?: number } };
+  'fence.cleanup': { params: { target?: string }; result: { target: string } };
 }
 
 /** A configured fence device (`fence.devices`). */
@@ -209,6 +211,15 @@ export interface FenceHistoryEntry {
   readonly device?: string;
   /** When it completed, epoch seconds. */
   readonly wallSec: number;
+  /** Why it was fenced (the transition action) or why it failed. */
+  readonly reason?: string;
+  /** Fencing topology: the level that fenced (or the last one tried) and its devices. */
+  readonly level?: number;
+  readonly devices?: readonly string[];
+  /** Every level tried, in order, with its outcome. */
+  readonly attempts?: readonly { readonly level?: number; readonly devices: readonly string[]; readonly ok: boolean; readonly reason?: string }[];
+  /** Asked for by an administrator (stonith_admin) rather than by the cluster. */
+  readonly manual?: boolean;
 }
 
 // ---- validation of incoming frames ----
@@ -263,6 +274,7 @@ const PARAM_SPECS: { readonly [M in ApiMethod]: FieldSpec | 'topics' | undefined
   'fence.devices': { target: ['string', 'optional'] },
   'fence.history': { target: ['string', 'optional'] },
   'fence.request': { target: ['string', 'required'], action: ['string', 'required'] },
+  'fence.cleanup': { target: ['string', 'optional'] },
 };
 
 const ENUMS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
