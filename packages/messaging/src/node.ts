@@ -175,6 +175,16 @@ function memberKey(members: readonly MemberRef[]): string {
 
 /** A heartbeat due within this fraction of an interval is sent on receipt of a peer's heartbeat. */
 export const HEARTBEAT_EARLY_FRACTION = 0.3;
+/**
+ * While its leader's heartbeats arrive, a member's own heartbeat timer runs this many intervals
+ * late: it is only a fallback, for the leader (the pacer) sets the rhythm and members answer its
+ * heartbeats at once. A timer due sooner would wake the member a second time per interval (Node
+ * cannot move a timer later without letting it fire first). Once the leader is late by more than
+ * HEARTBEAT_LEADER_LATE of an interval, the member's own timer runs at the interval again.
+ */
+export const HEARTBEAT_MEMBER_SLACK = 1.5;
+/** See HEARTBEAT_MEMBER_SLACK. */
+export const HEARTBEAT_LEADER_LATE = 0.5;
 
 export class MessagingCore {
   readonly counters: CoreCounters = {
@@ -326,7 +336,7 @@ export class MessagingCore {
     const v = this.installed;
     if (v === undefined || !this.isAliveSet(v.members)) return undefined;
     const t = this.config.timing;
-    let due = this.lastHeartbeatMs + t.heartbeatIntervalMs;
+    let due = this.heartbeatDueMs();
     for (const p of this.peers.values()) {
       if (p.lost) continue;
       due = Math.min(due, p.lastHeardMs + (p.warned ? t.deadtimeMs : t.warntimeMs));
@@ -356,7 +366,7 @@ export class MessagingCore {
       case 'heartbeat':
         this.epochMax = Math.max(this.epochMax, m.epochMax);
         this.peerOf(from.nodeId).view = m.view;
-        this.heartbeatIfDue(nowMs, HEARTBEAT_EARLY_FRACTION);
+        this.heartbeatIfDue(nowMs, true);
         break;
       case 'propose':
         this.onPropose(from, m, nowMs);
@@ -394,7 +404,7 @@ export class MessagingCore {
 
   /** Timers: heartbeats, failure detection, proposals, retransmissions, acks. */
   tick(nowMs: number): void {
-    this.heartbeatIfDue(nowMs, 0);
+    this.heartbeatIfDue(nowMs, false);
     this.detectFailures(nowMs);
     this.driveMembership(nowMs);
     this.retransmit(nowMs);
@@ -404,15 +414,27 @@ export class MessagingCore {
   // ---------------------------------------------------------------- failure detection
 
   /**
-   * Sends this node's heartbeat when one is due, or due within `earlyFraction` of an interval.
-   * Receiving a peer's heartbeat calls it with HEARTBEAT_EARLY_FRACTION: answering at once, a
-   * little early, lines the nodes' heartbeats up, so an idle node wakes up once per interval for
-   * its peers' heartbeats and its own instead of once for each. Heartbeats are never later than
-   * the interval, so failure detection is unchanged.
+   * When this node's own timer sends its next heartbeat: one interval after the last, or, on a
+   * member whose last heartbeat answered its leader's, HEARTBEAT_MEMBER_SLACK intervals later.
    */
-  private heartbeatIfDue(nowMs: number, earlyFraction: number): void {
+  private heartbeatDueMs(): number {
     const interval = this.config.timing.heartbeatIntervalMs;
-    if (nowMs - this.lastHeartbeatMs < interval * (1 - earlyFraction)) return;
+    const leader = this.installed === undefined || this.installed.id.leader === this.self.nodeId ? undefined : this.peers.get(this.installed.id.leader);
+    const paced = leader !== undefined && !leader.lost && this.lastHeartbeatMs - leader.lastHeardMs <= interval * HEARTBEAT_LEADER_LATE;
+    return this.lastHeartbeatMs + (paced ? interval * (1 + HEARTBEAT_MEMBER_SLACK) : interval);
+  }
+
+  /**
+   * Sends this node's heartbeat when its timer is due (`early` false), or on receipt of a peer's
+   * heartbeat when one interval has nearly passed (HEARTBEAT_EARLY_FRACTION): answering at once,
+   * a little early, lines the nodes' heartbeats up behind the leader's, so an idle member wakes up
+   * for its peers' heartbeats only and not also for a timer of its own. When the leader's stop
+   * arriving, one of a member's heartbeats is late by at most HEARTBEAT_MEMBER_SLACK intervals,
+   * then they follow at the interval; deadtime spans six intervals by default.
+   */
+  private heartbeatIfDue(nowMs: number, early: boolean): void {
+    const interval = this.config.timing.heartbeatIntervalMs;
+    if (early ? nowMs - this.lastHeartbeatMs < interval * (1 - HEARTBEAT_EARLY_FRACTION) : nowMs < this.heartbeatDueMs()) return;
     this.lastHeartbeatMs = nowMs;
     this.counters.heartbeatsSent += 1;
     this.sendTo(this.otherConfigured(), { t: 'heartbeat', view: this.installed?.id, epochMax: this.epochMax });

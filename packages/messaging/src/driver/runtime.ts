@@ -125,19 +125,30 @@ export class NodeRuntime {
 
   /**
    * Quiescent: sleep until the core's next timed work (a heartbeat, a peer's warn or dead time),
-   * at most one heartbeat interval; while the membership is unsettled, a quarter interval.
+   * at most two heartbeat intervals; while the membership is unsettled, a quarter interval.
    * Fewer wake-ups are what keeps an idle node's CPU low; packets still wake it at once.
    */
   private idleDelayMs(): number {
     const hb = this.cfg.core.timing.heartbeatIntervalMs;
     const due = this.core.nextDueMs();
     if (due === undefined) return Math.max(this.cfg.tickIntervalMs, Math.floor(hb / 4));
-    return Math.min(hb, Math.max(this.cfg.tickIntervalMs, Math.ceil(due - this.nowMs())));
+    return Math.min(2 * hb, Math.max(this.cfg.tickIntervalMs, Math.ceil(due - this.nowMs())));
   }
 
   private timerIdle = false;
 
   /** Activity arrived while the slow idle timer was set: tick at full rate again. */
+  /**
+   * An idle node that answered a heartbeat on receipt has moved its own next heartbeat (and its
+   * peers' warn times) later: the timer is set again for that, or it would wake the node for
+   * nothing shortly after (once per interval on a member, whose timer is only a fallback).
+   */
+  private rearmIdle(): void {
+    if (!this.timerIdle || this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.scheduleTick(), this.idleDelayMs());
+  }
+
   private wake(): void {
     if (!this.timerIdle || this.stopped) return;
     this.timerIdle = false;
@@ -253,8 +264,10 @@ export class NodeRuntime {
     // A heartbeat on a quiescent node is answered at once: deferring it to the next turn of the
     // event loop would cost an idle node a second wake-up per packet. Other traffic is pumped once
     // per burst, so that acknowledgements and retransmissions share datagrams.
-    if (this.timerIdle && this.core.quiescent) this.pump();
-    else this.schedulePump();
+    if (this.timerIdle && this.core.quiescent) {
+      this.pump();
+      this.rearmIdle();
+    } else this.schedulePump();
   }
 
   /** Sends what the core produced and hands its events to the host. */
