@@ -7,7 +7,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentCatalog, createExecutor, type ActionRequest, type AgentPaths, type Executor } from '@paceline/executor';
+import { AgentCatalog, createExecutor, RealProcessRunner, type ActionRequest, type AgentPaths, type Executor } from '@paceline/executor';
+import { inCi } from '../support/env.js';
 
 let dir: string;
 let paths: AgentPaths;
@@ -72,17 +73,34 @@ wait
     'sbin/fence_test',
     '#!/bin/sh\n# echoes its stdin to stderr; status says the target is off\nwhile read -r line; do echo "$line" >&2; case "$line" in action=*) a=${line#action=};; esac; done\n[ "$a" = status ] && exit 2\nexit 0\n',
   );
-  executor = createExecutor({ paths, killGraceMs: 300, abandonAfterKillMs: 2000, actionsParallelMax: 4 });
+  for (const native of [true, false]) {
+    executors.set(native, createExecutor({ paths, killGraceMs: 300, abandonAfterKillMs: 2000, actionsParallelMax: 4, runner: new RealProcessRunner({ native }) }));
+  }
 });
 
 afterAll(() => {
-  executor?.close();
+  for (const e of executors.values()) e.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const run = (req: Partial<ActionRequest> & Pick<ActionRequest, 'agent'>) => executor.run({ rscId: 'r1', action: 'start', ...req });
 
-describe('executor with real processes (real-process suite)', () => {
+/** One executor per way of starting processes: the native spawner (posix_spawn) and node:child_process. */
+const executors = new Map<boolean, Executor>();
+
+it('has the native spawner built (packages/executor/scripts/build-native.mjs) where a C compiler is', () => {
+  // Without it every agent run forks the whole daemon; CI machines have a compiler.
+  if (inCi || existsSync('/usr/bin/cc')) expect(new RealProcessRunner().nativeSpawn).toBe(true);
+});
+
+describe.each([
+  { native: true, how: 'native spawner' },
+  { native: false, how: 'node:child_process' },
+])('executor with real processes, $how (real-process suite)', ({ native }) => {
+  beforeAll(() => {
+    executor = executors.get(native)!;
+  });
+
   it('gives an agent the OCF environment it reads', async () => {
     // Checks the variables as the agent's own shell sees them, not as we built them.
     const r = await run({ agent: ocf('Env'), action: 'monitor', params: { ip: '10.1.1.1' }, intervalMs: 5000, checkLevel: 20 });

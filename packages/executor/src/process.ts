@@ -1,9 +1,14 @@
 /**
  * Process execution, as the executor sees it: spawn a command in its own process group, stream
  * its output, learn how it ended, signal its whole group. One real implementation
- * (RealProcessRunner, node:child_process) and one simulated (SimProcessRunner, sim-process.ts).
+ * (RealProcessRunner: the native spawner, or node:child_process) and one simulated
+ * (SimProcessRunner, sim-process.ts).
  */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import type { Readable } from 'node:stream';
 
 export interface SpawnSpec {
   /** Absolute path of the program. */
@@ -54,55 +59,140 @@ export interface ProcessRunner {
  */
 export const OUTPUT_DRAIN_MS = 200;
 
-/** Spawns real processes, each the leader of a new process group (detached). */
-export class RealProcessRunner implements ProcessRunner {
-  spawn(spec: SpawnSpec, sink: ProcessSink): ProcessHandle {
-    let ended = false;
-    const finish = (end: ProcessEnd): void => {
-      if (ended) return;
-      ended = true;
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      sink.end(end);
+/** What the native spawner (native/spawn.c) exports. */
+interface NativeSpawner {
+  /** Returns [pid, stdin write fd, stdout read fd, stderr read fd]; throws an Error with `code`. */
+  spawn(file: string, argv: readonly string[], envp: readonly string[], cwd: string): [number, number, number, number];
+  /** Calls back once the child has ended (exit code or signal number; the other is -1). */
+  watch(pid: number, callback: (exitCode: number, signal: number) => void): void;
+}
+
+/**
+ * The native spawner, when it was built (packages/executor/scripts/build-native.mjs) and
+ * PACELINE_SPAWN is not `fork`; undefined otherwise.
+ */
+function loadNativeSpawner(): NativeSpawner | undefined {
+  if (process.env.PACELINE_SPAWN === 'fork') return undefined;
+  try {
+    return createRequire(import.meta.url)('../dist/paceline_spawn.node') as NativeSpawner;
+  } catch {
+    return undefined;
+  }
+}
+
+const signalNames = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name]));
+
+/** A child's output streams and how it ended, turned into the sink's calls (see ProcessSink). */
+class ChildEnd {
+  private ended = false;
+
+  constructor(
+    private readonly sink: ProcessSink,
+    private readonly stdout: Readable,
+    private readonly stderr: Readable,
+  ) {
+    stdout.setEncoding('utf8');
+    stderr.setEncoding('utf8');
+    stdout.on('data', (c: string) => this.ended || sink.stdout(c));
+    stderr.on('data', (c: string) => this.ended || sink.stderr(c));
+    // A pipe the child closed without our reading it all is not an error of the action.
+    stdout.on('error', () => undefined);
+    stderr.on('error', () => undefined);
+  }
+
+  /** The child ended: the sink hears it once both outputs are read, or OUTPUT_DRAIN_MS later. */
+  exited(end: ProcessEnd): void {
+    let open = 2;
+    const closed = (): void => {
+      open -= 1;
+      if (open === 0) this.finish(end);
     };
-    const child = spawn(spec.command, [...spec.args], {
+    for (const s of [this.stdout, this.stderr]) {
+      if (s.readableEnded || s.destroyed) closed();
+      else s.once('close', closed);
+    }
+    setTimeout(() => this.finish(end), OUTPUT_DRAIN_MS).unref();
+  }
+
+  finish(end: ProcessEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stdout.destroy();
+    this.stderr.destroy();
+    this.sink.end(end);
+  }
+}
+
+function killGroupOf(pid: number | undefined, signal: KillSignal): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/**
+ * Spawns real processes, each the leader of a new session and process group (detached).
+ *
+ * With the native spawner (posix_spawn, a vfork: see native/spawn.c) the daemon's memory is not
+ * copied-on-write for each agent run; without it (not built, or PACELINE_SPAWN=fork),
+ * node:child_process, which forks. Both give the child the same environment, cwd, session, signal
+ * dispositions and pipes.
+ */
+export class RealProcessRunner implements ProcessRunner {
+  private readonly native: NativeSpawner | undefined;
+
+  constructor(opts: { readonly native?: boolean } = {}) {
+    this.native = opts.native === false ? undefined : loadNativeSpawner();
+  }
+
+  /** Whether agents are started by the native spawner. */
+  get nativeSpawn(): boolean {
+    return this.native !== undefined;
+  }
+
+  spawn(spec: SpawnSpec, sink: ProcessSink): ProcessHandle {
+    return this.native ? this.spawnNative(this.native, spec, sink) : this.spawnForked(spec, sink);
+  }
+
+  private spawnNative(native: NativeSpawner, spec: SpawnSpec, sink: ProcessSink): ProcessHandle {
+    let fds: [number, number, number, number];
+    try {
+      const envp = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
+      fds = native.spawn(spec.command, [spec.command, ...spec.args], envp, spec.cwd ?? '/');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      setImmediate(() => sink.end({ kind: 'spawn-failed', errno: e.code ?? 'EUNKNOWN', message: `spawn ${spec.command} ${e.code ?? 'EUNKNOWN'}: ${e.message}` }));
+      return { killGroup: () => undefined };
+    }
+    const [pid, inFd, outFd, errFd] = fds;
+    const stdin = new Socket({ fd: inFd, readable: false, writable: true });
+    // An agent that exits without reading stdin makes our write fail with EPIPE: not an error.
+    stdin.on('error', () => undefined);
+    stdin.end(spec.stdin ?? '');
+    const child = new ChildEnd(sink, new Socket({ fd: outFd, readable: true, writable: false }), new Socket({ fd: errFd, readable: true, writable: false }));
+    native.watch(pid, (exitCode, signal) => {
+      child.exited(signal >= 0 ? { kind: 'signalled', signal: signalNames.get(signal) ?? `SIG${signal}` } : { kind: 'exited', exitCode });
+    });
+    return { killGroup: (signal) => killGroupOf(pid, signal) };
+  }
+
+  private spawnForked(spec: SpawnSpec, sink: ProcessSink): ProcessHandle {
+    const proc = spawn(spec.command, [...spec.args], {
       detached: true,
       env: { ...spec.env },
       cwd: spec.cwd ?? '/',
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (c: string) => ended || sink.stdout(c));
-    child.stderr.on('data', (c: string) => ended || sink.stderr(c));
+    const child = new ChildEnd(sink, proc.stdout, proc.stderr);
     // An agent that exits without reading stdin makes our write fail with EPIPE: not an error.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(spec.stdin ?? '');
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) finish({ kind: 'spawn-failed', errno: err.code ?? 'EUNKNOWN', message: err.message });
+    proc.stdin.on('error', () => undefined);
+    proc.stdin.end(spec.stdin ?? '');
+    proc.on('error', (err: NodeJS.ErrnoException) => {
+      if (proc.pid === undefined) child.finish({ kind: 'spawn-failed', errno: err.code ?? 'EUNKNOWN', message: err.message });
     });
-    child.on('exit', (code, signal) => {
-      const end: ProcessEnd = signal ? { kind: 'signalled', signal } : { kind: 'exited', exitCode: code ?? 0 };
-      let open = 2;
-      const closed = (): void => {
-        open -= 1;
-        if (open === 0) finish(end);
-      };
-      if (child.stdout.readableEnded || child.stdout.destroyed) closed();
-      else child.stdout.once('close', closed);
-      if (child.stderr.readableEnded || child.stderr.destroyed) closed();
-      else child.stderr.once('close', closed);
-      setTimeout(() => finish(end), OUTPUT_DRAIN_MS).unref();
-    });
-    return {
-      killGroup(signal: KillSignal): void {
-        if (child.pid === undefined) return;
-        try {
-          process.kill(-child.pid, signal);
-        } catch {
-          // ESRCH: the group is already gone.
-        }
-      },
-    };
+    proc.on('exit', (code, signal) => child.exited(signal ? { kind: 'signalled', signal } : { kind: 'exited', exitCode: code ?? 0 }));
+    return { killGroup: (signal) => killGroupOf(proc.pid, signal) };
   }
 }
