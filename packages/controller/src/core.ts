@@ -85,7 +85,10 @@ export interface ControllerTiming {
   readonly actionGraceMs: number;
   /** After a failed fencing attempt, wait this long before the scheduler asks again. */
   readonly fenceRetryMs: number;
-  /** The DC re-runs the scheduler at least this often (cluster-recheck-interval when shorter). */
+  /**
+   * While the configuration holds time-based rules (date expressions), the DC re-runs the
+   * scheduler at least this often (cluster-recheck-interval when shorter).
+   */
   readonly recheckMs: number;
 }
 
@@ -93,7 +96,10 @@ export const CONTROLLER_TIMING_DEFAULTS: { readonly [K in keyof ControllerTiming
   scheduleDebounceMs: { value: 20, reason: 'long enough to batch the results of one step of a transition, short next to a failover' },
   actionGraceMs: { value: 20_000, reason: 'an action result is lost only if its node is lost, which a view change reports sooner' },
   fenceRetryMs: { value: 2_000, reason: 'retries a failed fence device soon without a tight loop' },
-  recheckMs: { value: 60_000, reason: 'failure-timeout and time-based rules take effect within a minute' },
+  recheckMs: {
+    value: 60_000,
+    reason: 'with date expressions in the configuration, time-based rules take effect within a minute (failure-timeout has its exact recheck-by)',
+  },
 };
 
 export interface ControllerOptions {
@@ -275,6 +281,16 @@ function crmConfigOption(cib: XmlElement, name: string): string | undefined {
     for (const nv of childElements(set, 'nvpair')) if (nv.attrs['name'] === name) return nv.attrs['value'];
   }
   return undefined;
+}
+
+/** Pacemaker's default cluster-recheck-interval. */
+const RECHECK_INTERVAL_DEFAULT_MS = 15 * 60_000;
+
+/** Whether the configuration holds a date expression (a rule whose outcome changes with time). */
+function hasDateExpression(cib: XmlElement): boolean {
+  const config = firstChild(cib, 'configuration');
+  const visit = (el: XmlElement): boolean => el.name === 'date_expression' || el.children.some((c) => c.kind === 'element' && visit(c));
+  return config !== undefined && visit(config);
 }
 
 function isTrueValue(v: string | undefined): boolean {
@@ -721,10 +737,22 @@ export class ControllerCore {
     return any;
   }
 
+  /**
+   * How long after a run the DC runs the scheduler again although nothing changed:
+   * cluster-recheck-interval (Pacemaker's default 15 minutes; 0 turns it off), and at most
+   * timing.recheckMs while the configuration holds date expressions. Nothing else in a CIB changes
+   * with time alone: an expiring fail count has its own recheck-by (failureExpiryMs). Each run
+   * starts the scheduler's thread, so an idle cluster is not woken for nothing.
+   */
   private recheckMs(): number {
     const opt = parseDurationMs(crmConfigOption(this.cibRoot, 'cluster-recheck-interval'));
-    return opt !== undefined && opt > 0 ? Math.min(opt, this.timing.recheckMs) : this.timing.recheckMs;
+    const interval = opt === undefined || opt < 0 ? RECHECK_INTERVAL_DEFAULT_MS : opt === 0 ? Infinity : opt;
+    if (this.dateRulesMemo?.root !== this.cibRoot) this.dateRulesMemo = { root: this.cibRoot, has: hasDateExpression(this.cibRoot) };
+    return this.dateRulesMemo.has ? Math.min(interval, this.timing.recheckMs) : interval;
   }
+
+  /** Whether the current CIB (by identity) holds date expressions; see recheckMs. */
+  private dateRulesMemo: { readonly root: XmlElement; readonly has: boolean } | undefined;
 
   // ---------------------------------------------------------------------------------------------
   // Messages
