@@ -47,6 +47,14 @@ describe('node config', () => {
     expect(r.config?.log.level).toBe('info');
   });
 
+  // A node restarted with its clock stepped back must still come back with a higher incarnation,
+  // or its peers drop its packets as stale for good: the incarnation file is always kept.
+  it('keeps the incarnation in dataDir unless told otherwise', () => {
+    const base = { clusterName: 'x', node: { id: 2, name: 'b' }, nodes: [{ id: 2, name: 'b', addresses: ['127.0.0.1:6000'] }] };
+    expect(parseNodeConfig({ ...base, dataDir: '/srv/pl' }).config?.messaging.incarnationPath).toBe('/srv/pl/incarnation');
+    expect(parseNodeConfig({ ...base, messaging: { incarnationPath: '/run/inc' } }).config?.messaging.incarnationPath).toBe('/run/inc');
+  });
+
   // Each kind of mistake names the field and the reason, and the rest of the file is still checked.
   it('reports missing required fields', () => {
     const r = parseNodeConfig({});

@@ -11,7 +11,7 @@
  * Relative paths in the file are resolved against the directory of the file.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join as joinPath, resolve } from 'node:path';
 import {
   AUTHKEY_PATH_DEFAULT,
   LIMITS_DEFAULTS,
@@ -125,7 +125,12 @@ export const CONFIG_FIELDS: readonly FieldDoc[] = [
   { path: 'messaging.limits', type: 'object', help: 'Bounds of the messaging layer.' },
   ...tableFields('messaging.limits', LIMITS_DEFAULTS),
   { path: 'messaging.statusPath', type: 'string', help: 'File where the messaging layer writes its runtime status.' },
-  { path: 'messaging.incarnationPath', type: 'string', help: 'File recording the last incarnation (default: none).' },
+  {
+    path: 'messaging.incarnationPath',
+    type: 'string',
+    default: '<dataDir>/incarnation',
+    help: 'File recording the last incarnation, so that it grows across restarts even when the clock was stepped back.',
+  },
   { path: 'messaging.tickIntervalMs', type: 'integer', default: TICK_INTERVAL_MS_DEFAULT, help: 'How often the driver ticks the protocol core.' },
   { path: 'dataDir', type: 'string', default: NODE_CONFIG_DEFAULTS.dataDir.value, help: NODE_CONFIG_DEFAULTS.dataDir.reason },
   { path: 'api', type: 'object', default: '{}', help: 'The node API (WebSocket, JSON frames).' },
@@ -270,8 +275,8 @@ export function parseNodeConfig(value: unknown, baseDir = '/'): NodeConfigResult
   const clusterName = c.get(value, 'clusterName', '', 'string', true) as string | undefined;
   const nodes = checkNodes(c, value);
   const self = checkSelf(c, value, nodes);
-  const messaging = checkMessaging(c, value, clusterName, self?.id, nodes);
   const dataDir = c.filePath(value, 'dataDir', '', NODE_CONFIG_DEFAULTS.dataDir.value);
+  const messaging = checkMessaging(c, value, clusterName, self?.id, nodes, dataDir);
   const api = checkApi(c, value);
   const log = checkLog(c, value);
   const agents = checkAgents(c, value);
@@ -351,7 +356,14 @@ function checkSelf(c: Checker, root: Obj, nodes: readonly ClusterNodeConfig[]): 
   return { id, name };
 }
 
-function checkMessaging(c: Checker, root: Obj, clusterName: string | undefined, nodeId: number | undefined, nodes: readonly ClusterNodeConfig[]): { file: MessagingFileConfig; resolved: ResolvedConfig } | undefined {
+function checkMessaging(
+  c: Checker,
+  root: Obj,
+  clusterName: string | undefined,
+  nodeId: number | undefined,
+  nodes: readonly ClusterNodeConfig[],
+  dataDir: string | undefined,
+): { file: MessagingFileConfig; resolved: ResolvedConfig } | undefined {
   const m = c.section(root, 'messaging', '');
   if (m === undefined) return undefined;
   for (const k of ['clusterName', 'nodeId', 'nodes']) if (m[k] !== undefined) c.error(`messaging.${k}`, `set at the top level of the file (${k === 'nodeId' ? 'node.id' : k}), not here`);
@@ -364,7 +376,9 @@ function checkMessaging(c: Checker, root: Obj, clusterName: string | undefined, 
   const timing = numericSection(c, m, 'timing');
   const limits = numericSection(c, m, 'limits');
   const statusPath = c.filePath(m, 'statusPath', 'messaging', undefined);
-  const incarnationPath = c.filePath(m, 'incarnationPath', 'messaging', undefined);
+  // Always kept (default: in dataDir): the incarnation then grows across restarts even when the
+  // clock was stepped back, else peers would drop a restarted node's packets as stale for good.
+  const incarnationPath = c.filePath(m, 'incarnationPath', 'messaging', undefined) ?? (dataDir !== undefined ? joinPath(dataDir, 'incarnation') : undefined);
   const tickIntervalMs = c.get(m, 'tickIntervalMs', 'messaging', 'integer') as number | undefined;
   if (tickIntervalMs !== undefined && (tickIntervalMs < 1 || tickIntervalMs > 1000)) c.error('messaging.tickIntervalMs', `must be in 1..1000, not ${tickIntervalMs}`);
   if (c.diagnostics.slice(before).some((d) => d.severity === 'error') || clusterName === undefined || nodeId === undefined) return undefined;
