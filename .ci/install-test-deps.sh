@@ -26,6 +26,7 @@ packages=(
   corosync              # bench:messaging runs corosync side by side
   tmux                  # the interactive crm shell's tests drive a real pseudo-terminal
   crmsh                 # crm -f as the oracle of the crm shell grammar and generated ids
+  faketime              # libfaketime: lab clock-jump fault (one node's wall clock moves, monotonic does not)
 )
 
 missing=()

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activity, CTS_DUMMIES, CTS_TESTS, ctsCib, isCtsTest, nodeNames, pick, runCtsTest, runStep, type CtsContext, type CtsStep, type CtsTestName, type CtsTestOutcome } from './drill-cts.js';
 import { seededRandom } from './drill-run.js';
-import { faults } from './faults.js';
-import { labDown, labUp, sleep } from './lab.js';
+import { faults, formatClockOffset } from './faults.js';
+import { findLibfaketime, labDown, labUp, sleep } from './lab.js';
 import { pickSubnetIndex, vipAddress } from './netns.js';
 
 /** The faults the random drill injects besides the CTS tests (each with its undo). */
-export const RANDOM_FAULTS = ['power-off', 'link-flap', 'net-loss', 'net-delay', 'rsc-fail', 'fs-readonly', 'fs-fill', 'freeze'] as const;
+export const RANDOM_FAULTS = ['power-off', 'link-flap', 'net-loss', 'net-delay', 'rsc-fail', 'fs-readonly', 'fs-fill', 'freeze', 'clock-jump'] as const;
 export type RandomFault = (typeof RANDOM_FAULTS)[number];
 
 /** The seed of step k of a series seeded with `seed` (a 32-bit mix, so neighbouring steps differ). */
@@ -162,8 +162,11 @@ export async function runRandomDrill(o: RandomDrillOptions): Promise<SeriesRepor
   const all: string[] = [...CTS_TESTS, ...RANDOM_FAULTS];
   const unknown = (o.exclude ?? []).filter((x) => !all.includes(x));
   if (unknown.length > 0) throw new Error(`--exclude: unknown test or fault ${unknown.join(', ')} (${all.join(', ')})`);
-  const menu = all.filter((x) => !(o.exclude ?? []).includes(x));
+  // Without libfaketime the lab runs real clocks: no clock jump then (said once, below).
+  const noClock = findLibfaketime() === undefined;
+  const menu = all.filter((x) => !(o.exclude ?? []).includes(x) && !(noClock && x === 'clock-jump'));
   if (menu.length === 0) throw new Error('--exclude leaves nothing to run');
+  if (noClock) o.progress?.('clock-jump left out: libfaketime is not installed (apt-get install faketime)');
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   const steps: CtsStep[] = [];
@@ -262,6 +265,17 @@ export async function randomFault(c: CtsContext, what: RandomFault): Promise<Cts
       }
       await undo(() => c.f.rscRepair(on, 'fs'));
       return { detail: `${what} on ${on} for ${holdMs} ms`, faultAt: at, lost: [], reasons };
+    }
+    case 'clock-jump': {
+      // The wall clock only (libfaketime), an hour or two either way at most: nothing may move.
+      const deltaS = (c.rand() < 0.5 ? -1 : 1) * between(c.rand, 60, 7200);
+      const was = activity(c);
+      const at = await c.f.clockJump(n, deltaS);
+      await sleep(holdMs);
+      const now = activity(c);
+      for (const [rsc, on] of was) if ((now.get(rsc) ?? []).join(',') !== on.join(',')) reasons.push(`${rsc} moved from ${on.join(',') || 'nowhere'} to ${(now.get(rsc) ?? []).join(',') || 'nowhere'} while ${n}'s clock was ${formatClockOffset(deltaS)} off`);
+      await undo(() => c.f.clockReset(n));
+      return { detail: `clock of ${n} ${formatClockOffset(deltaS)} for ${holdMs} ms`, faultAt: at, lost: [], reasons };
     }
     case 'freeze': {
       const at = c.f.freeze(n);

@@ -12,8 +12,9 @@ import { lvsScenario } from './drill-lvs.js';
 import { mysqlScenario } from './drill-mysql.js';
 import { twoNodeSplitScenario } from './drill-two-node.js';
 import { rollingRestartScenario } from './drill-rolling.js';
+import { clockJumpScenario } from './drill-clock.js';
 
-const SCENARIOS: readonly DrillScenarioDef[] = [vipFailoverScenario, partitionScenario, webScenario, mysqlScenario, lvsScenario, twoNodeSplitScenario, rollingRestartScenario];
+const SCENARIOS: readonly DrillScenarioDef[] = [vipFailoverScenario, partitionScenario, webScenario, mysqlScenario, lvsScenario, twoNodeSplitScenario, rollingRestartScenario, clockJumpScenario];
 
 /** Every scenario, in the order --help lists them. */
 export function drillScenarios(): readonly DrillScenarioDef[] {

@@ -28,17 +28,24 @@
  *                namespace. Undo: fsWritable
  *   fsFill       a file written into a mount point until the filesystem is full. Undo: fsUnfill
  *
- * A clock jump is not offered: the daemon configuration has no clock offset (packages/daemon
- * config.ts NodeConfig: no such field; node.ts reads Date.now() and performance.now() directly),
- * and a network namespace shares CLOCK_REALTIME with the host (time namespaces virtualise only
- * CLOCK_MONOTONIC and CLOCK_BOOTTIME, and only before the first process enters them), so one
- * node's wall clock cannot jump without jumping every node's and the host's.
+ *   clockJump    the node's wall clock jumps by an offset (+1h, -10m, +30s; offsets add up),
+ *                its monotonic clock does not: what an NTP step or an operator's `date -s` does
+ *                to a machine. Undo: clockReset (back to true time)
+ *
+ * The clock jump needs a lab whose nodes run under libfaketime (LabState.fakeClock; netns and
+ * local drivers, on by default when the faketime package is installed). A network namespace
+ * shares CLOCK_REALTIME with the host, and a time namespace virtualises only CLOCK_MONOTONIC and
+ * CLOCK_BOOTTIME, so the lab preloads libfaketime into every process of a node (the daemon and
+ * its agents, `lab exec`): the wall clock (clock_gettime(CLOCK_REALTIME), time, gettimeofday) is
+ * shifted by the seconds in nodes/NODE/clock-offset, read again at every new second; the
+ * monotonic clocks are left alone (FAKETIME_DONT_FAKE_MONOTONIC), so timers keep their pace. The
+ * ssh driver refuses it: a host's clock is the host's (`date -s` would move every process there).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient } from '@paceline/controller';
-import { alive, bootNode, labMachine, loadLab, markPower, MESSAGING_PORT, nodePid, repoRoot, sleep, type LabNode, type LabState } from './lab.js';
+import { alive, bootNode, clockOffsetFile, labMachine, loadLab, markPower, MESSAGING_PORT, nodePid, repoRoot, sleep, type LabNode, type LabState } from './lab.js';
 import * as net from './netns.js';
 
 export type FaultName =
@@ -63,7 +70,9 @@ export type FaultName =
   | 'fs-readonly'
   | 'fs-writable'
   | 'fs-fill'
-  | 'fs-unfill';
+  | 'fs-unfill'
+  | 'clock-jump'
+  | 'clock-reset';
 
 function node(state: LabState, name: string): LabNode {
   const m = labMachine(state, name);
@@ -110,6 +119,9 @@ export function faults(dir: string) {
     fsWritable: (n: string, dir: string) => fsWritable(state, n, dir),
     fsFill: (n: string, dir: string) => fsFill(state, n, dir),
     fsUnfill: (n: string, dir: string) => fsUnfill(state, n, dir),
+    clockJump: (n: string, offset: string | number) => clockJump(state, n, offset),
+    clockReset: (n: string) => clockReset(state, n),
+    clockOffset: (n: string) => clockOffset(state, n),
   };
 }
 
@@ -535,4 +547,93 @@ export function fsFill(state: LabState, name: string, dir: string): number {
 /** Undoes fsFill. */
 export function fsUnfill(state: LabState, name: string, dir: string): number {
   return fsDo(state, name, dir, `rm -f "$1/${FILL_FILE}" "$1/${FILL_FILE}.2"`, 'fs-unfill');
+}
+
+/** The largest clock jump the lab makes (a year either way). */
+export const MAX_CLOCK_JUMP_S = 366 * 86_400;
+
+const UNIT_S: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/**
+ * A clock offset as the fault verb takes it: a sign, a whole number and an optional unit s, m, h
+ * or d (seconds when none): `+1h`, `-10m`, `+30s`, `-90`. Returns signed seconds; throws a clear
+ * error on anything else, on zero, and beyond MAX_CLOCK_JUMP_S.
+ */
+export function parseClockOffset(text: string): number {
+  const m = /^([+-])(\d{1,9})([smhd]?)$/.exec(text.trim());
+  if (m === null) throw new Error(`bad clock offset '${text}': a sign, a whole number and an optional unit s, m, h or d (+1h, -10m, +30s)`);
+  const seconds = Number(m[2]) * UNIT_S[m[3] || 's']!;
+  if (seconds === 0) throw new Error(`clock offset '${text}' is zero: nothing would jump`);
+  if (seconds > MAX_CLOCK_JUMP_S) throw new Error(`clock offset '${text}' is more than ${MAX_CLOCK_JUMP_S / 86_400} days`);
+  return m[1] === '-' ? -seconds : seconds;
+}
+
+/** An offset in seconds as a short text: +3600 → "+1h", -600 → "-10m", 90 → "+90s". */
+export function formatClockOffset(seconds: number): string {
+  const sign = seconds < 0 ? '-' : '+';
+  const a = Math.abs(seconds);
+  for (const u of ['d', 'h', 'm'] as const) if (a >= UNIT_S[u]! && a % UNIT_S[u]! === 0) return `${sign}${a / UNIT_S[u]!}${u}`;
+  return `${sign}${a}s`;
+}
+
+/** The content of an offset file ("+3600", "-600", "+0"); throws on anything else. */
+export function parseOffsetFile(text: string): number {
+  const m = /^\s*([+-]?\d+)\s*$/.exec(text);
+  if (m === null) throw new Error(`not a clock offset file: '${text.trim()}'`);
+  return Number(m[1]);
+}
+
+/** A node of a fake-clocked lab (netns or local driver); clear errors otherwise. */
+function fakeClockNode(state: LabState, name: string, what: string): LabNode {
+  if (state.driver === 'ssh') throw new Error(`${what}: the ssh driver's hosts keep real clocks (a host's clock is the host's; \`date -s\` would move every process there)`);
+  const n = node(state, name);
+  if (state.fakeClock === undefined) throw new Error(`${what}: lab ${state.name} runs real clocks; bring it up with libfaketime (apt-get install faketime, then \`paceline lab up --fake-clock\`)`);
+  return n;
+}
+
+/** The node's current clock offset in seconds (0 when none was set). */
+export function clockOffset(state: LabState, name: string): number {
+  const n = fakeClockNode(state, name, 'clock offset');
+  let text: string;
+  try {
+    text = readFileSync(clockOffsetFile(n), 'utf8');
+  } catch {
+    return 0;
+  }
+  return parseOffsetFile(text);
+}
+
+/** Grace for the nodes' libfaketime to read the offset file again (it does at every new second). */
+const CLOCK_TAKES_EFFECT_MS = 1100;
+
+async function setClockOffset(state: LabState, n: LabNode, seconds: number): Promise<number> {
+  const p = clockOffsetFile(n);
+  writeFileSync(`${p}.tmp`, `${seconds < 0 ? '' : '+'}${seconds}\n`);
+  const at = Date.now();
+  renameSync(`${p}.tmp`, p);
+  await sleep(CLOCK_TAKES_EFFECT_MS);
+  return at;
+}
+
+/**
+ * The node's wall clock jumps by `offset` (parseClockOffset text, or signed seconds), on top of
+ * any earlier jump; the monotonic clock does not move. Works whether the node is on or off (an
+ * off node boots with the offset). Resolves with the moment of the jump, once every process of
+ * the node sees it (a little over a second later).
+ */
+export async function clockJump(state: LabState, name: string, offset: string | number): Promise<number> {
+  const delta = typeof offset === 'number' ? offset : parseClockOffset(offset);
+  if (!Number.isInteger(delta) || delta === 0) throw new Error(`clock jump must be a whole number of seconds other than 0, not ${delta}`);
+  const n = fakeClockNode(state, name, 'clock-jump');
+  const now = clockOffset(state, name);
+  const next = now + delta;
+  if (Math.abs(next) > MAX_CLOCK_JUMP_S) throw new Error(`clock-jump: ${name} would be ${formatClockOffset(next)} off true time (at most ${MAX_CLOCK_JUMP_S / 86_400} days)`);
+  return setClockOffset(state, n, next);
+}
+
+/** The node's wall clock back to true time (a jump by minus its offset); throws when it is on true time already. */
+export async function clockReset(state: LabState, name: string): Promise<number> {
+  const n = fakeClockNode(state, name, 'clock-reset');
+  if (clockOffset(state, name) === 0) throw new Error(`${name}'s clock is on true time already`);
+  return setClockOffset(state, n, 0);
 }

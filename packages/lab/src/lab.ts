@@ -14,6 +14,8 @@
  *   nodes/NODE/log            the node's stdout and stderr (appended)
  *   nodes/NODE/data           the node's data directory; nodes/NODE/rsctmp its HA_RSCTMP
  *   nodes/NODE/api.sock       the node's API socket
+ *   nodes/NODE/clock-offset   fake clock (LabState.fakeClock): the node's wall-clock offset in
+ *                             seconds ("+0", "+3600", "-600"), libfaketime's FAKETIME_TIMESTAMP_FILE
  * This is fence_lab's lab contract (agents/stonith/fence_lab).
  *
  * State isolation: every node has its own data directory and HA_RSCTMP (so agents' state files,
@@ -62,6 +64,35 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
  */
 export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
+/**
+ * Where libfaketime's preload library may live (Debian package libfaketime, pulled by faketime),
+ * first found wins. PACELINE_LIBFAKETIME, when set, is the only candidate.
+ */
+export function libfaketimeCandidates(env: Readonly<Record<string, string | undefined>> = process.env): string[] {
+  if (env['PACELINE_LIBFAKETIME']) return [env['PACELINE_LIBFAKETIME']];
+  const arch = process.arch === 'x64' ? 'x86_64-linux-gnu' : process.arch === 'arm64' ? 'aarch64-linux-gnu' : `${process.arch}-linux-gnu`;
+  return [`/usr/lib/${arch}/faketime/libfaketime.so.1`, '/usr/lib/faketime/libfaketime.so.1', '/usr/local/lib/faketime/libfaketime.so.1'];
+}
+
+/** The libfaketime preload library of this machine, or undefined (install the faketime package). */
+export function findLibfaketime(): string | undefined {
+  return libfaketimeCandidates().find((p) => existsSync(p));
+}
+
+/** A fake-clocked node's offset file (libfaketime reads it; the clock-jump fault writes it). */
+export const clockOffsetFile = (node: Pick<LabNode, 'dir'>): string => join(node.dir, 'clock-offset');
+
+/**
+ * Environment of a process on a fake-clocked node: libfaketime preloaded, the wall clock
+ * (CLOCK_REALTIME, time(), gettimeofday) shifted by the seconds in the node's offset file, the
+ * monotonic clocks left alone (timers and timeouts keep their pace), the file read again at every
+ * new second (FAKETIME_CACHE_DURATION=0: a change takes effect within a second). Children inherit
+ * it (resource agents, `date`).
+ */
+export function fakeClockEnv(lib: string, node: Pick<LabNode, 'dir'>): Record<string, string> {
+  return { LD_PRELOAD: lib, FAKETIME_TIMESTAMP_FILE: clockOffsetFile(node), FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_CACHE_DURATION: '0' };
+}
+
 export interface LabNode {
   readonly name: string;
   readonly id: number;
@@ -89,6 +120,11 @@ export interface LabState {
   readonly createdAt: string;
   /** ssh driver: the inventory's hosts the lab uses (one per node, same order). */
   readonly sshHosts?: readonly SshHost[];
+  /**
+   * The libfaketime library the nodes run under (netns and local drivers, LabUpOptions.fakeClock):
+   * each node's wall clock can jump on its own (faults.ts clockJump). Absent: real clocks.
+   */
+  readonly fakeClock?: string;
 }
 
 export interface LabUpOptions {
@@ -111,6 +147,13 @@ export interface LabUpOptions {
   readonly messaging?: Record<string, unknown>;
   /** ssh driver: the inventory file (ssh-inventory.ts). */
   readonly inventory?: string;
+  /**
+   * Run the nodes under libfaketime, so that the clock-jump fault can move one node's wall clock
+   * (netns and local drivers). Omitted: on when libfaketime is installed (its cost on an idle node
+   * is below what can be measured here, see packages/lab/README.md); true: required (throws
+   * without libfaketime); false: real clocks.
+   */
+  readonly fakeClock?: boolean;
 }
 
 const statePath = (dir: string): string => join(dir, 'lab.json');
@@ -193,7 +236,7 @@ export function expandCommand(cmd: readonly string[], node: LabNode): string[] {
  * The node's boot script (fence_lab contract): starts the node detached in a session of its own
  * (inside its namespace for the netns driver), appends its output to `log`, writes `pid`.
  */
-export function bootScript(state: Pick<LabState, 'dir' | 'nodeCommand'>, node: LabNode): string {
+export function bootScript(state: Pick<LabState, 'dir' | 'nodeCommand' | 'fakeClock'>, node: LabNode): string {
   const argv = expandCommand(state.nodeCommand, node);
   // netns driver: the daemon joins the machine's namespaces (network, and the mount namespace the
   // holder below keeps for as long as the machine is on) without making a new mount namespace.
@@ -215,6 +258,7 @@ export function bootScript(state: Pick<LabState, 'dir' | 'nodeCommand'>, node: L
     ...resetNet,
     'fi',
     `export PACELINE_LAB_DIR=${shq(state.dir)} PACELINE_LAB_NODE=${shq(node.name)} HA_RSCTMP="$D/rsctmp"`,
+    ...(state.fakeClock === undefined ? [] : fakeClockLines(state.fakeClock)),
     'cd "$D" || exit 1',
     ...(node.netns === undefined ? [] : machineMountNamespace(node.netns)),
     '# shellcheck disable=SC2016 # $$ and $@ are for the inner shell',
@@ -225,6 +269,22 @@ export function bootScript(state: Pick<LabState, 'dir' | 'nodeCommand'>, node: L
     '[ -s "$D/pid" ]',
     '',
   ].join('\n');
+}
+
+/**
+ * Boot-script lines of a fake-clocked node (fakeClockEnv): the offset file kept across power
+ * cycles (a clock that jumped stays jumped until clock-reset), "+0" when there is none; these
+ * lines also replace the preload settings of whoever runs the script (fence_lab on another node).
+ */
+function fakeClockLines(lib: string): string[] {
+  const env = fakeClockEnv(lib, { dir: '$D' });
+  return [
+    '# Fake clock: libfaketime shifts the wall clock by clock-offset seconds (lab fault clock-jump).',
+    '[ -s "$D/clock-offset" ] || echo +0 >"$D/clock-offset"',
+    `export ${Object.entries(env)
+      .map(([k, v]) => (v.startsWith('$D') ? `${k}="${v}"` : `${k}=${shq(v)}`))
+      .join(' ')}`,
+  ];
 }
 
 /**
@@ -328,9 +388,15 @@ function nodeNames(n: number): string[] {
 /** Creates and starts a lab; returns its state once the cluster settled (or at once with settle: false). */
 export async function labUp(opts: LabUpOptions): Promise<LabState> {
   checkLabName(opts.name);
-  if (opts.driver === 'ssh') return sshLabUp(opts);
+  if (opts.driver === 'ssh') {
+    // An ssh host's clock is the host's: faking it per process would need libfaketime there, and `date -s` moves every process of the host.
+    if (opts.fakeClock) throw new Error('--fake-clock works with the netns and local drivers, not ssh (the hosts keep real clocks)');
+    return sshLabUp(opts);
+  }
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 32) throw new Error(`bad node count ${opts.nodes}: 1..32`);
   if (opts.driver !== 'netns' && opts.driver !== 'local') throw new Error(`unknown driver '${String(opts.driver)}': netns, local or ssh`);
+  const fakeClock = opts.fakeClock === false ? undefined : findLibfaketime();
+  if (opts.fakeClock === true && fakeClock === undefined) throw new Error(`--fake-clock needs libfaketime (apt-get install faketime); looked for ${libfaketimeCandidates().join(', ')}`);
   if (opts.cib !== undefined && !existsSync(opts.cib)) throw new Error(`CIB file ${opts.cib} does not exist`);
   const dir = resolve(opts.dir);
   if (existsSync(statePath(dir))) {
@@ -381,10 +447,14 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
       vips: subnetIndex === undefined ? [] : [0, 1, 2, 3].map((k) => vipAddress(subnetIndex!, k)),
       nodeCommand,
       createdAt: new Date().toISOString(),
+      ...(fakeClock === undefined ? {} : { fakeClock }),
     };
     for (const node of nodes) {
       for (const sub of ['data', 'rsctmp']) mkdirSync(join(node.dir, sub), { recursive: true });
       rmSync(join(node.dir, 'pid'), { force: true });
+      // A new lab starts on true time (a directory used again may hold an old offset).
+      if (fakeClock === undefined) rmSync(clockOffsetFile(node), { force: true });
+      else writeFileSync(clockOffsetFile(node), '+0\n');
       writeFileSync(node.config, `${JSON.stringify(nodeConfig({ clusterName: opts.name, node, nodes, authkey, ...(cib === undefined ? {} : { cib }), ...(opts.messaging === undefined ? {} : { messaging: opts.messaging }) }), null, 2)}\n`);
       if (node.netns === undefined) rmSync(join(node.dir, 'netns'), { force: true });
       else writeFileSync(join(node.dir, 'netns'), `${node.netns}\n`);
@@ -571,7 +641,11 @@ export async function labExec(dir: string, machine: string, argv: readonly strin
   const holder = m === 'client' ? undefined : machinePid(m);
   const full =
     ns === undefined ? [...argv] : holder !== undefined ? ['nsenter', `--mount=/proc/${holder}/ns/mnt`, `--net=/run/netns/${ns}`, '--', ...argv] : ['ip', 'netns', 'exec', ns, ...argv];
-  const env = { ...process.env, PACELINE_LAB_DIR: state.dir, ...(m === 'client' ? {} : { PACELINE_LAB_NODE: m.name, HA_RSCTMP: join(m.dir, 'rsctmp') }) };
+  const env = {
+    ...process.env,
+    PACELINE_LAB_DIR: state.dir,
+    ...(m === 'client' ? {} : { PACELINE_LAB_NODE: m.name, HA_RSCTMP: join(m.dir, 'rsctmp'), ...(state.fakeClock === undefined ? {} : fakeClockEnv(state.fakeClock, m)) }),
+  };
   const stdio = opts.stdio ?? 'inherit';
   const child = spawn(full[0]!, full.slice(1), { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
