@@ -10,6 +10,7 @@ import { runProgram } from './run.js';
 import { CRM_EXIT, registerCrmCommands, runCrm, startInteractiveShell } from './commands/crm.js';
 import { apiReachable } from './commands/crm-live.js';
 import { apiSocket } from './commands/live.js';
+import { registerClusterCommands } from './commands/cluster.js';
 import { registerCrmSimulate } from './commands/crm_simulate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIpvsCommands } from './commands/ipvs.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerMessagingCommands(program);
   registerIpvsCommands(program);
   registerNodeCommands(program);
+  registerClusterCommands(program);
   registerPacemakerTools(program);
   registerSimCommands(program);
   program.addCommand(labCommand());

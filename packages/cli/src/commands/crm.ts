@@ -23,12 +23,13 @@
  * no node API on the default socket); 66 the CIB file cannot be read.
  */
 import type { Command } from 'commander';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cibToText, runCrmOnCib, type CrmRunResult } from '../crm/script.js';
 import { fileCibBackend, nodeCrmHost } from './crm-host.js';
 import { apiReachable, liveCibBackend, type LiveCibBackend } from './crm-live.js';
+import { runClusterWords } from './cluster.js';
 import { runCrmBatch, runCrmShell } from './crm-shell.js';
-import { apiSocket, CRM_EX as TOOL_EX, offlineCibFile } from './live.js';
+import { apiSocket, CRM_EX as TOOL_EX, offlineCibFile, replaceFile } from './live.js';
 import type { CrmLevel } from '../crm/script.js';
 
 export const CRM_EXIT = { ok: 0, failed: 1, usage: 64, noInput: 66 } as const;
@@ -71,9 +72,7 @@ function withCibFile(opts: CrmOptions, run: (cibText: string) => CrmRunResult): 
     return { exitCode: CRM_EXIT.failed, output: `ERROR: ${(e as Error).message}` };
   }
   if (res.exitCode === 0 && res.changed) {
-    const tmp = `${file}.paceline-tmp`;
-    writeFileSync(tmp, cibToText(res.cib));
-    renameSync(tmp, file);
+    replaceFile(file, cibToText(res.cib));
   }
   return { exitCode: res.exitCode, output: res.output };
 }
@@ -227,6 +226,12 @@ export function registerCrmCommands(program: Command): void {
       if (words.length === 0) {
         if (process.stdin.isTTY) process.exitCode = await startInteractiveShell(optsOf(opts));
         else printOutcome(await runCrm(readFileSync(0, 'utf8'), optsOf(opts)));
+        return;
+      }
+      if (words[0] === 'cluster' && ['init', 'join', 'token'].includes(words[1] ?? '')) {
+        // Bootstrap runs before any node does: not through the live backend (./cluster.ts).
+        const sock = opts.socket !== undefined && words[1] !== 'token' ? ['--socket', opts.socket] : [];
+        process.exitCode = await runClusterWords([...words.slice(1), ...sock], { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) });
         return;
       }
       printOutcome(await runCrm(shellLine(words), optsOf(opts)));
