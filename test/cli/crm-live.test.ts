@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { liveBackendFor, runCrm, shellLine, splitTrailingFlags } from '../../packages/cli/src/commands/crm.js';
 import { fileCibBackend, listShadows, nodeCrmHost } from '../../packages/cli/src/commands/crm-host.js';
 import { configDiff, CrmDriver, liveCommand } from '../../packages/cli/src/commands/crm-shell.js';
-import { verifyText } from '../../packages/cli/src/commands/crm-live.js';
+import { clearstatePlan, verifyText } from '../../packages/cli/src/commands/crm-live.js';
+import { parseXml } from '@paceline/cib';
 
 const dir = mkdtempSync(join(tmpdir(), 'paceline-crm-live-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,5 +113,28 @@ describe('the crm shell without a CIB file', () => {
     expect(listShadows(shadows)).toEqual(['s1']);
     expect((await d.input('cib delete s1')).ok).toBe(true);
     expect(existsSync(join(shadows, 'shadow.s1'))).toBe(false);
+  });
+});
+
+describe('node clearstate, decided on the CIB as crmsh 4.4 does', () => {
+  const withStatus = (states: string): string => cib(1).replace('<status/>', `<status>${states}</status>`);
+  const plan = (states: string, node: string) => clearstatePlan(parseXml(withStatus(states)).root, node);
+
+  it('an online controller: a resource cleanup instead; corosync still counting the node: refused', () => {
+    expect(plan('<node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>', 'node2')).toEqual({ kind: 'cleanup' });
+    // Newer Pacemaker writes in_ccm/crmd as timestamps: non-zero is true.
+    expect(plan('<node_state id="2" uname="node2" in_ccm="1700000000" crmd="1700000000"/>', 'node2')).toEqual({ kind: 'cleanup' });
+    expect(plan('<node_state id="2" uname="node2" in_ccm="true" crmd="offline"/>', 'node2')).toEqual({ kind: 'refuse', message: "Node is offline according to Pacemaker, but online according to corosync. First shut down node 'node2'" });
+  });
+
+  it('a lost node: its node_state as a fencing confirmation leaves it (down, no history, no transient attributes)', () => {
+    const states = '<node_state id="3" uname="node3" in_ccm="false" crmd="online" join="member" expected="member"><transient_attributes id="3"/><lrm id="3"><lrm_resources/></lrm></node_state>';
+    // crmd="online" with in_ccm false is an unclean node: Pacemaker's controller would have set crmd offline on loss.
+    expect(plan(states.replace('crmd="online"', 'crmd="offline"'), 'node3')).toEqual({
+      kind: 'clear',
+      xpath: "/cib/status/node_state[@uname='node3']",
+      xml: '<node_state id="3" uname="node3" in_ccm="false" crmd="offline" join="down" expected="down"/>',
+    });
+    expect(plan('', 'node3')).toEqual({ kind: 'clear' });
   });
 });

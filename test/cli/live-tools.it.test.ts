@@ -1,11 +1,11 @@
 /**
  * The live Pacemaker-compatible tools (crm_mon, cibadmin, crm_resource, crm_attribute, crm_node,
- * crm_standby, crm_failcount, crm_verify -L, crm_shadow, stonith_admin) of the built binary against a three-node loopback cluster (the lab's
+ * crm_standby, crm_failcount, crm_verify -L, crm_shadow, stonith_admin with fencing levels) of the built binary against a three-node loopback cluster (the lab's
  * local driver, no root): outputs, changes seen by the cluster, and exit codes, including a bad
  * option, an unknown resource and a socket nobody listens on.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,22 +215,41 @@ describe.skipIf(reason !== undefined)(`the live Pacemaker-compatible tools on a 
     await ok(['cibadmin', '-D', '-X', '<primitive id="shadowed"/>']);
   }, 90_000);
 
-  it('stonith_admin lists the devices, reboots a node through the API, and shows it in the history', async () => {
+  it('stonith_admin lists the devices, registers fencing levels in the CIB, reboots a node through the API, and shows it in the history', async () => {
     await settle();
     expect(await ok(['stonith_admin', '-L'])).toBe('fence-lab\n1 fence device found\n');
     expect(await ok(['stonith_admin', '-l', 'node3'], 'node2')).toBe('fence-lab\n1 fence device found\n');
+    // Fencing levels land in the CIB's fencing-topology (every node has them), and go again.
+    expect(await ok(['stonith_admin', '-r', 'node3', '-i', '1', '-v', 'fence-lab'])).toBe('');
+    expect(await ok(['stonith_admin', '-r', 'rack=r1', '-i', '2', '-v', 'fence-lab'])).toBe('');
+    const level = "//fencing-topology/fencing-level[@target='node3']";
+    await until('the level on node3', async () => (await pl(['cibadmin', '-Q', '--xpath', level], 'node3')).out === '<fencing-level id="fl-node3-1" target="node3" index="1" devices="fence-lab"/>\n');
+    expect((await pl(['stonith_admin', '-r', 'node3', '-i', '10', '-v', 'fence-lab'])).code).toBe(2);
+    expect(await ok(['stonith_admin', '-d', 'node3', '-i', '1'], 'node2')).toBe('');
+    expect(await ok(['stonith_admin', '-d', 'rack=r1', '-i', '0'])).toBe('');
+    await until('the levels gone', async () => (await pl(['cibadmin', '-Q', '-o', 'configuration'], 'node3')).out.includes('<fencing-topology/>'));
     const unknown = await pl(['stonith_admin', '-B', 'node9']);
     expect(unknown.code).toBe(105);
-    expect(await ok(['stonith_admin', '-H', 'node3'])).toBe('No fencing operations recorded for node3\n');
+    // --confirm is for a node verified down: refused for a member, unknown for a stranger.
+    const member = await pl(['stonith_admin', '-C', 'node2']);
+    expect(member.code).toBe(107);
+    expect(member.err).toContain('node2 is a member of the cluster');
+    expect((await pl(['stonith_admin', '-C', 'node9'])).code).toBe(105);
+    expect(await ok(['stonith_admin', '-H', 'node3'])).toBe('0 events found\n');
     const fenced = await pl(['stonith_admin', '-B', 'node3'], 'node1');
     expect(fenced, fenced.err).toMatchObject({ code: 0, out: 'Node node3 fenced (reboot): OK\n' });
     // The outcome reaches the other members as a replicated message: node2 may apply it a moment
     // after node1 answered (as Pacemaker's fencers share their history asynchronously).
     let history = '';
-    await until('node2 has the fencing in its history', async () => (history = await ok(['stonith_admin', '-H', '*'], 'node2')).startsWith('Fencing History:'));
-    expect(history).toMatch(/^Fencing History:\n {2}\* reboot of node3 successful: delegate=node1, client=stonith_admin, origin=node1, completed='[^']+' \(device fence-lab\)\n/);
+    await until('node2 has the fencing in its history', async () => (history = await ok(['stonith_admin', '-H', '*'], 'node2')).startsWith('reboot of node3'));
+    expect(history).toMatch(/^reboot of node3 successful: delegate=node1, client=stonith_admin, origin=node1, last-successful='\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} [+-]\d\d:\d\d'\n1 event found\n$/);
+    expect(await ok(['stonith_admin', '-H', 'node3', '-V'], 'node2')).toMatch(/^reboot of node3 successful: delegate=node1, client=stonith_admin, origin=node1, completed='[^']+'\n(?:.*\n)*\d+ events? found\n$/);
+    expect(await ok(['stonith_admin', '-H', 'node3', '-q'], 'node2')).toMatch(/^\d{10}\n$/);
     const xml = parseXml(await ok(['stonith_admin', '-H', 'node3', '--output-as=xml'])).root;
     expect(childElements(childElements(xml, 'fence_history')[0]!, 'fence_event')[0]?.attrs).toMatchObject({ action: 'reboot', target: 'node3', status: 'success', delegate: 'node1' });
+    // --cleanup forgets it on every node.
+    expect(await ok(['stonith_admin', '-H', 'node3', '--cleanup'])).toBe('cleaning up fencing-history for node node3\n');
+    await until('node2 has forgotten the fencing', async () => (await ok(['stonith_admin', '-H', '*'], 'node2')) === '0 events found\n');
     // node3 comes back and rejoins.
     await until('node3 back', async () => (await pl(['crm_node', '-l'])).out.includes('3 node3 member'), 40_000);
     await settle();
@@ -244,6 +263,24 @@ describe.skipIf(reason !== undefined)(`cibadmin and crm_mon offline on CIB_file 
       delete env['PACELINE_API_SOCKET'];
       execFile(process.execPath, [bin, ...args], { env }, (err, out, errText) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out, err: errText }));
     });
+
+  it('stonith_admin -r / -d change the file\'s fencing-topology (the epoch bumped)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paceline-cibfile-'));
+    try {
+      const file = join(dir, 'cib.xml');
+      writeFileSync(file, webDummyCib(dir));
+      const epoch = (): string => parseXml(readFileSync(file, 'utf8')).root.attrs['epoch'] ?? '';
+      const before = Number(epoch());
+      expect(await run(file, ['stonith_admin', '-r', '@node[12]', '-i', '1', '-v', 'fence-lab', '-v', 'fence-other'])).toMatchObject({ code: 0, out: '', err: '' });
+      expect(readFileSync(file, 'utf8')).toContain('<fencing-topology>\n      <fencing-level id="fl-node_12_-1" target-pattern="node[12]" index="1" devices="fence-lab,fence-other"/>\n    </fencing-topology>');
+      expect(Number(epoch())).toBe(before + 1);
+      expect((await run(file, ['stonith_admin', '-r', 'node1', '-i', '1'])).code).toBe(2);
+      expect((await run(file, ['stonith_admin', '-d', '@node[12]', '-i', '1'])).code).toBe(0);
+      expect(readFileSync(file, 'utf8')).toContain('<fencing-topology/>');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('changes the file as cibadmin does, with its exit codes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'paceline-cibfile-'));

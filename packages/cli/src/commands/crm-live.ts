@@ -25,6 +25,8 @@ import { schemaIsOcf11 } from '../crm/script.js';
 import { crmMonText, crmMonXml, fullResourceListText, liveCib, type CrmMonOptions } from './crm_mon.js';
 import { runCrmSimulate } from './crm_simulate.js';
 import { CRM_EX, ToolError, apiSocket, exitCodeOfApiError, xmlAttr } from './live.js';
+import { confirmedDownState } from './stonith_admin.js';
+import { runClusterWords } from './cluster.js';
 
 /** What a live command printed and how it ended. */
 export interface LiveOutcome {
@@ -792,12 +794,50 @@ async function fence({ api, args, out, usage }: Call): Promise<number> {
   return CRM_EX.ok;
 }
 
-/** clearstate NODE: needs a fence confirmation (stonith_admin --confirm), which the node API does not have. */
-async function clearstate({ api, args, usage }: Call): Promise<number> {
-  need(args, 1, usage);
+/** What `node clearstate` does to a node, from its node_state (as crmsh 4.4's do_clearstate decides). */
+export type ClearstatePlan =
+  | { readonly kind: 'cleanup' }
+  | { readonly kind: 'refuse'; readonly message: string }
+  | { readonly kind: 'clear'; readonly xpath?: string; readonly xml?: string };
+
+const truthy = (v: string | undefined): boolean => v === 'true' || v === 'online' || (v !== undefined && /^\d+$/.test(v) && Number(v) !== 0);
+
+/**
+ * crmsh 4.4's clearstate, decided on the CIB: a node whose controller is online (crmd="online")
+ * gets its resources cleaned up (`crm_resource --cleanup --node`); one that corosync still
+ * counts (in_ccm) is refused ("First shut down node"); any other is confirmed down as
+ * `stonith_admin --confirm` (`confirmedDownState`). No node_state: nothing to clear.
+ */
+export function clearstatePlan(cib: XmlElement, node: string): ClearstatePlan {
+  const status = childElements(cib, 'status')[0];
+  const ns = status ? childElements(status, 'node_state').find((n) => n.attrs['uname'] === node) : undefined;
+  if (!ns) return { kind: 'clear' };
+  if (truthy(ns.attrs['crmd'])) return { kind: 'cleanup' };
+  if (truthy(ns.attrs['in_ccm'])) return { kind: 'refuse', message: `Node is offline according to Pacemaker, but online according to corosync. First shut down node '${node}'` };
+  // crmsh runs stonith_admin --confirm here.
+  return { kind: 'clear', ...confirmedDownState(cib, node)! };
+}
+
+/**
+ * clearstate `[NODE]` (default: this node), after the administrator made sure the node is down:
+ * as crmsh 4.4 (without its confirmation question, as with `crm -F`). An online node's resources
+ * are cleaned up instead (crmsh runs crm_resource --cleanup --node); a node corosync still
+ * counts is refused (exit 1); otherwise its state is cleared as a fencing confirmation leaves it.
+ */
+async function clearstate({ api, args, out, usage }: Call): Promise<number> {
   noMore(args, 1, usage);
-  checkNode(await api.request('status', undefined), args[0]!);
-  throw new ToolError(CRM_EX.unavailable, `node clearstate ${args[0]}: needs a fence confirmation method (stonith_admin --confirm) in the node API, which it lacks: nothing done`);
+  const node = nodeOf(await api.request('status', undefined), args[0]);
+  return rebased(api, async (cib) => {
+    const plan = clearstatePlan(cib.root, node);
+    if (plan.kind === 'refuse') throw new ToolError(CRM_EX.error, plan.message);
+    if (plan.kind === 'cleanup') {
+      await api.request('resource.cleanup', { node });
+      out.push(`Cleaned up all resources on ${node}`);
+      return CRM_EX.ok;
+    }
+    if (plan.xpath !== undefined) await api.request('cib.update', { baseVersion: cib.version, op: 'replace', xpath: plan.xpath, xml: plan.xml! });
+    return CRM_EX.ok;
+  });
 }
 
 /** delete NODE: an offline node leaves the configuration (an online one is refused). */
@@ -826,7 +866,7 @@ const NODE: Record<string, Command> = {
   'status-attr': { usage: 'status-attr <node> set|delete|show <name> [<value>]', run: nodeAttribute },
   utilization: { usage: 'utilization <node> set|delete|show <name> [<value>]', run: nodeUtilization },
   fence: { usage: 'fence <node>', run: fence },
-  clearstate: { usage: 'clearstate <node>', run: clearstate },
+  clearstate: { usage: 'clearstate [<node>]', run: clearstate },
   delete: { usage: 'delete <node>', run: nodeDelete },
 };
 
@@ -863,10 +903,14 @@ async function clusterCommand(api: ApiClient, words: readonly string[], out: str
   if (['start', 'stop', 'restart', 'enable', 'disable'].includes(cmd)) {
     throw new ToolError(CRM_EX.unavailable, `cluster ${cmd}: the shell does not manage the node service: run \`systemctl ${cmd} paceline\` on the node${words.length > 1 ? `s (${words.slice(1).join(', ')})` : ''}`);
   }
-  if (['init', 'join', 'remove', 'add', 'rename', 'geo_init', 'geo_join'].includes(cmd)) {
-    throw new ToolError(CRM_EX.unavailable, `cluster ${cmd}: bootstrapping is not done from the shell: write the node configuration and run \`paceline node start\` (see the daemon README)`);
+  if (['init', 'join', 'token'].includes(cmd)) {
+    // The same commands as `paceline cluster init|join|token` (./cluster.ts); they need no API.
+    return runClusterWords(words, { out: (l) => void out.push(l), err: (l) => void out.push(l) });
   }
-  throw new ToolError(CRM_EX.usage, `cluster ${cmd}: unknown command (status)`);
+  if (['remove', 'add', 'rename', 'geo_init', 'geo_join'].includes(cmd)) {
+    throw new ToolError(CRM_EX.unavailable, `cluster ${cmd}: not supported: the node list is fixed at init (\`cluster init -N NAME=ADDRESS ...\`; see \`paceline cluster --help\`)`);
+  }
+  throw new ToolError(CRM_EX.usage, `cluster ${cmd}: unknown command (status, init, join, token)`);
 }
 
 /** `maintenance on|off [RSC|NODE]`: the cluster's maintenance-mode, or a resource's or node's maintenance. */

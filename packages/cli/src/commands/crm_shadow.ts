@@ -7,25 +7,35 @@
  *   -r NAME  copy the live CIB again                           -D NAME  delete (needs --force)
  *   -C NAME  replace the live configuration with it (needs --force; --all: the whole CIB)
  *   -w the active copy ($CIB_shadow)   -F its file   -p its contents   -d its changes (a v2 patch)
+ *   -E  edit the active copy: $EDITOR runs in place of crm_shadow, on the copy's file (exit: the
+ *       editor's; 6 without $EDITOR; 72 when it cannot be run)
  *   -s NAME  how to switch to NAME    --batch: print how to use it instead of starting a shell
  *
  * A copy taken from the live CIB records the version it was taken from (the file
  * `.shadow.NAME.base`): --commit replaces the live CIB only if it is still at that version, so a
  * change made on the cluster meanwhile is not overwritten silently (exit 103, "the CIB changed").
  * Exit codes are crm_shadow's: 0; 64 a dangerous command without --force; 73 a copy that already
- * exists (without --force); 105 no active or no such copy; 102 no connection to the cluster.
+ * exists (without --force); 105 no active or no such copy; 102 no connection to the cluster;
+ * 6 (CRM_EX_NOT_CONFIGURED) no $EDITOR; 72 (CRM_EX_OSFILE) an editor that cannot be run.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { ApiError, type ApiClient } from '@paceline/controller';
 import { firstChild, parseXml, writeElement, type XmlElement } from '@paceline/cib';
 import { crmDiffPatch } from './crm_diff.js';
-import { CRM_EX, ToolError, runTool, shadowFile, withApi } from './live.js';
+import { CRM_EX, ToolError, replaceFile, runTool, shadowFile, withApi } from './live.js';
+
+const osSignals: Readonly<Record<string, number>> = constants.signals;
 
 /** crm_shadow's exit code for a copy that already exists (CRM_EX_CANTCREAT). */
 const EX_CANTCREAT = 73;
+/** No $EDITOR for --edit (CRM_EX_NOT_CONFIGURED). */
+const EX_NOT_CONFIGURED = 6;
+/** The editor could not be run (CRM_EX_OSFILE). */
+const EX_OSFILE = 72;
 
 const DANGEROUS = 'The supplied command is considered dangerous.  To prevent accidental destruction of the cluster, the --force flag is required in order to proceed.';
 
@@ -41,9 +51,7 @@ const baseFile = (name: string): string => {
 
 function writeAtomic(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
-  const tmp = `${file}.paceline-tmp`;
-  writeFileSync(tmp, text, { mode: 0o640 });
-  renameSync(tmp, file);
+  replaceFile(file, text, 0o640);
 }
 
 function readShadow(name: string): string {
@@ -92,6 +100,7 @@ async function liveCibText(api: ApiClient): Promise<{ text: string; version: str
 }
 
 interface ShadowFlags {
+  edit?: boolean;
   create?: string;
   createEmpty?: string;
   reset?: string;
@@ -138,8 +147,26 @@ async function diff(api: ApiClient, name: string): Promise<number> {
   return CRM_EX.error;
 }
 
+/**
+ * --edit: $EDITOR on the copy's file, as crm_shadow's execlp(EDITOR, "--", FILE) (the whole
+ * value is the program: no arguments are split off); its exit code is the tool's.
+ */
+export function editShadow(file: string): number {
+  const editor = process.env.EDITOR;
+  if (editor === undefined) throw new ToolError(EX_NOT_CONFIGURED, 'No value for EDITOR defined');
+  if (editor === '') throw new ToolError(EX_OSFILE, `Could not invoke EDITOR ( ${file}): No such file or directory`);
+  const r = spawnSync(editor, [file], { stdio: 'inherit', argv0: '--' });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : r.error.message;
+    throw new ToolError(EX_OSFILE, `Could not invoke EDITOR (${editor} ${file}): ${why}`);
+  }
+  // A signal ends the editor as it would have ended crm_shadow (the shell's 128+N).
+  return r.status ?? 128 + (r.signal ? (osSignals[r.signal] ?? 0) : 0);
+}
+
 async function crmShadow(f: ShadowFlags): Promise<number> {
-  const commands = (['create', 'createEmpty', 'reset', 'delete', 'commit', 'switch', 'which', 'display', 'diff', 'file'] as const).filter((c) => f[c] !== undefined && f[c] !== false);
+  const commands = (['create', 'createEmpty', 'reset', 'delete', 'commit', 'switch', 'which', 'display', 'edit', 'diff', 'file'] as const).filter((c) => f[c] !== undefined && f[c] !== false);
   if (commands.length === 0) throw new ToolError(CRM_EX.usage, 'give a query or a command (see --help)');
   if (commands.length > 1) throw new ToolError(CRM_EX.usage, `only one query or command at a time (got ${commands.join(', ')})`);
   const out = (s: string): void => void process.stdout.write(s);
@@ -153,6 +180,11 @@ async function crmShadow(f: ShadowFlags): Promise<number> {
     case 'display':
       out(readShadow(activeName()));
       return CRM_EX.ok;
+    case 'edit': {
+      const name = activeName();
+      readShadow(name);
+      return editShadow(shadowFile(name));
+    }
     case 'switch':
       readShadow(f.switch!);
       out(`To switch to the named shadow instance, paste the following into your shell:\n  CIB_shadow=${f.switch!} ; export CIB_shadow\n`);
@@ -201,6 +233,7 @@ export function registerCrmShadow(program: Command): void {
     .exitOverride()
     .option('-w, --which', 'the active shadow copy ($CIB_shadow)')
     .option('-p, --display', 'the contents of the active shadow copy')
+    .option('-E, --edit', 'edit the active shadow copy with $EDITOR')
     .option('-d, --diff', 'the changes in the active shadow copy (against the live CIB)')
     .option('-F, --file', 'the file of the active shadow copy')
     .option('-c, --create <NAME>', 'a shadow copy of the live CIB')
@@ -213,6 +246,7 @@ export function registerCrmShadow(program: Command): void {
     .option('-b, --batch', 'print how to use the new copy instead of starting a shell')
     .option('-a, --all', 'commit the whole CIB, status included')
     .option('-v, --validate-with <SCHEMA>', 'the schema of an empty copy (default pacemaker-3.9)')
+    .option('-V, --verbose', 'more debug output (accepted; crm_shadow logs it)')
     .option('--socket <PATH>', 'the node API socket')
     .action(async (f: ShadowFlags) => {
       // crm_shadow prints its messages without the tool's name in front.

@@ -55,4 +55,27 @@ describe('crm_verify checks', () => {
   it('unparsable XML is an error found, not a crash', () => {
     expect(verifyOutcome(verifyCibText('<cib', 'b.xml'), 0).exitCode).toBe(78);
   });
+
+  it('recorded failures: the result in words (with the exit reason), probes named so, expected results not warned', () => {
+    const op = (id: string, attrs: string): string => `<lrm_rsc_op id="${id}" operation_key="x" call-id="5" op-status="0" ${attrs}/>`;
+    const status = `<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="1"><lrm_resources>
+      <lrm_resource id="d" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="d_last_0" operation_key="d_monitor_0" operation="monitor" call-id="1" rc-code="7" op-status="0" interval="0" transition-key="1:1:7:x"/>${op('d_last_failure_0', 'operation="start" rc-code="1" interval="0" last-rc-change="1533840940" exit-reason="no such file" transition-key="2:1:0:x"')}</lrm_resource>
+      <lrm_resource id="e" class="ocf" provider="heartbeat" type="Dummy">${op('e_last_failure_0', 'operation="monitor" rc-code="5" interval="0" transition-key="3:1:7:x"')}</lrm_resource>
+      <lrm_resource id="f" class="ocf" provider="heartbeat" type="Dummy">${op('f_last_failure_0', 'operation="monitor" rc-code="0" interval="0" transition-key="4:1:7:x"')}</lrm_resource>
+      <lrm_resource id="g" class="ocf" provider="heartbeat" type="Dummy">${op('g_last_failure_0', 'operation="monitor" rc-code="8" interval="10000" transition-key="5:1:8:x"')}</lrm_resource>
+    </lrm_resources></lrm></node_state></status>`;
+    const text = cib(NO_STONITH, DUMMY + DUMMY.replace('"d"', '"e"') + DUMMY.replace('"d"', '"f"') + DUMMY.replace('"d"', '"g"')).replace('<status/>', status).replace('<nodes/>', '<nodes><node id="1" uname="n1"/></nodes>');
+    // The two lines crm_verify 2.1.5 -VV prints for this CIB (in the TZ of the run for the date).
+    const lines = verifyOutcome(verifyCibText(text, 'f.xml'), 2).lines.filter((l) => l.startsWith('(unpack_rsc_op_failure)'));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\(unpack_rsc_op_failure\) \twarning: Unexpected result \(error: no such file\) was recorded for start of d on n1 at [A-Z][a-z]{2} [ 123]\d \d\d:\d\d:\d\d 2018 \| rc=1 id=d_last_failure_0$/);
+    expect(lines[1]).toBe('(unpack_rsc_op_failure) \twarning: Unexpected result (not installed) was recorded for probe of e on n1 at unknown time | rc=5 id=e_last_failure_0');
+  });
+
+  it('a priority meta-attribute with characters after its integer: scan_ll\'s warning, once per resource (not for instance attributes)', () => {
+    const rsc = '<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"><instance_attributes id="di"><nvpair id="di1" name="priority" value="2.0"/></instance_attributes><meta_attributes id="dm"><nvpair id="dm1" name="priority" value="1.0"/></meta_attributes></primitive><primitive id="e" class="ocf" provider="heartbeat" type="Dummy"><meta_attributes id="em"><nvpair id="em1" name="priority" value="7x"/></meta_attributes></primitive>';
+    // Pinned from crm_verify 2.1.5 -VV on this CIB (with have-quorum="1").
+    const r = verifyCibText(cib(NO_STONITH, rsc).replace('admin_epoch="0"', 'admin_epoch="0" have-quorum="1"'), 'f.xml');
+    expect(verifyOutcome(r, 2)).toEqual({ exitCode: 0, lines: ['(unpack_config) \twarning: Blind faith: not fencing unseen nodes', "(scan_ll) \twarning: Characters left over after parsing '1.0': '.0'", "(scan_ll) \twarning: Characters left over after parsing '7x': 'x'"] });
+  });
 });

@@ -164,6 +164,27 @@ function deprecations(cib: XmlElement): VerifyLine[] {
 }
 
 /**
+ * A resource's `priority` meta-attribute with characters after its integer ("1.0"): Pacemaker
+ * parses it with scan_ll while unpacking the resources and warns, once per resource.
+ */
+function priorityLeftovers(cib: XmlElement): VerifyLine[] {
+  const out: VerifyLine[] = [];
+  const resources = firstChild(firstChild(cib, 'configuration') ?? cib, 'resources');
+  const visit = (el: XmlElement): void => {
+    if (!RESOURCE_TAGS.has(el.name)) return;
+    for (const set of childElements(el, 'meta_attributes')) {
+      for (const p of childElements(set, 'nvpair')) {
+        const m = p.attrs['name'] === 'priority' ? /^\s*[+-]?\d+(.+)$/s.exec(p.attrs['value'] ?? '') : null;
+        if (m) out.push(warn('scan_ll', `Characters left over after parsing '${p.attrs['value']}': '${m[1]}'`));
+      }
+    }
+    for (const c of childElements(el)) visit(c);
+  };
+  for (const top of resources ? childElements(resources) : []) visit(top);
+  return out;
+}
+
+/**
  * Whether an ordering with require-all=false has a clone first: Pacemaker warns that this is
  * deprecated (get_minimum_first_instances, only reached for clones).
  */
@@ -186,8 +207,24 @@ function failureTime(epoch: string | undefined): string {
   const d = new Date(n * 1000);
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const p = (x: number): string => String(x).padStart(2, '0');
-  return `${months[d.getMonth()]} ${d.getDate()} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
+  return `${months[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
 }
+
+/** An OCF exit code in words (services_ocf_exitcode_str of Pacemaker 2.1.5). */
+const OCF_RC_WORDS: Readonly<Record<string, string>> = {
+  '0': 'ok',
+  '1': 'error',
+  '2': 'invalid parameter',
+  '3': 'unimplemented feature',
+  '4': 'insufficient privileges',
+  '5': 'not installed',
+  '6': 'not configured',
+  '7': 'not running',
+  '8': 'promoted',
+  '9': 'promoted (failed)',
+  '190': 'degraded',
+  '191': 'promoted (degraded)',
+};
 
 /** The scheduler stage: Pacemaker's messages for what a run over the CIB finds. */
 function schedulerStage(root: XmlElement, diags: readonly Diagnostic[]): { lines: VerifyLine[]; errors: boolean; warnings: boolean } {
@@ -205,6 +242,7 @@ function schedulerStage(root: XmlElement, diags: readonly Diagnostic[]): { lines
   if (dep.length) warnings = true;
   lines.push(...dep.filter((l) => l.text.startsWith('(unpack_config)')));
   if (!state.haveQuorum && (opts.get('no-quorum-policy') ?? 'stop') !== 'ignore') lines.push(warn('cluster_status', 'Fencing and resource management disabled due to lack of quorum'));
+  lines.push(...priorityLeftovers(root));
   for (const n of state.nodes) if (n.unclean) lines.push(warn('determine_online_status', `${n.name} is unclean`));
   lines.push(...dep.filter((l) => !l.text.startsWith('(unpack_config)')));
   for (const r of state.resources) {
@@ -223,7 +261,14 @@ function schedulerStage(root: XmlElement, diags: readonly Diagnostic[]): { lines
       for (const op of lr.ops) {
         // A plain warning in Pacemaker: it does not make crm_verify report "Warnings found".
         if (op.id !== `${lr.id}_last_failure_0`) continue;
-        lines.push(warn('unpack_rsc_op_failure', `Unexpected result was recorded for ${op.operation ?? '?'} of ${lr.id} on ${ns.uname ?? ns.id} at ${failureTime(op.lastRcChange)} | rc=${op.rcCode ?? '?'} id=${op.id}`));
+        const probe = op.operation === 'monitor' && (op.interval ?? '0') === '0';
+        // The result expected (the transition key's target rc), or a probe finding the resource
+        // stopped, running or promoted: not a failure when unpacked, no warning.
+        const target = (op.transitionKey ?? '').split(':')[2];
+        if (op.rcCode === target || (probe && ['0', '7', '8'].includes(op.rcCode ?? ''))) continue;
+        const rc = `${OCF_RC_WORDS[op.rcCode ?? ''] ?? 'unknown'}${op.exitReason ? `: ${op.exitReason}` : ''}`;
+        const task = probe ? 'probe' : (op.operation ?? '?');
+        lines.push(warn('unpack_rsc_op_failure', `Unexpected result (${rc}) was recorded for ${task} of ${lr.id} on ${ns.uname ?? ns.id} at ${failureTime(op.lastRcChange)} | rc=${op.rcCode ?? '?'} id=${op.id}`));
       }
     }
   }

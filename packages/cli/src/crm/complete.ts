@@ -57,12 +57,12 @@ export const levelHelp: Record<CrmLevel, Record<string, string>> = {
     status: 'node status (status [NODE]; also show)', list: 'list nodes', standby: 'standby [NODE] [reboot|forever]', online: 'bring a node back from standby',
     maintenance: 'put a node in maintenance', ready: 'take a node out of maintenance', attribute: 'attribute NODE set|delete|show NAME [VALUE] (permanent)',
     'status-attr': 'status-attr NODE set|delete|show NAME [VALUE] (until reboot)', utilization: 'utilization NODE set|delete|show NAME [VALUE]',
-    fence: 'fence (reboot) a node with its fence device', clearstate: 'confirm a node is down (needs a fence confirmation in the node API)', delete: 'delete an offline node from the configuration',
+    fence: 'fence (reboot) a node with its fence device', clearstate: 'confirm a node is down (its state cleared; an online node: resource cleanup, as crmsh)', delete: 'delete an offline node from the configuration',
   },
   cib: { new: 'new NAME [empty] [force]: a shadow copy of the CIB, then use it', use: 'use NAME (or live): configure works on it', diff: 'diff [NAME]: the shadow against the CIB, in crm syntax', commit: 'commit [NAME]: the shadow replaces the configuration', reset: 'reset NAME: copy the CIB into the shadow again', list: 'list shadow CIBs', delete: 'delete NAME: remove a shadow CIB' },
   ra: { classes: 'agent classes', list: 'agents of a class', info: 'agent meta-data', providers: 'OCF providers of an agent' },
   options: { sort_elements: 'show objects sorted by id (yes|no)' },
-  cluster: { status: 'the cluster as the local node sees it (members, quorum, DC)', start: 'start the node service (systemctl, not from the shell)', stop: 'stop the node service (systemctl, not from the shell)' },
+  cluster: { status: 'the cluster as the local node sees it (members, quorum, DC)', start: 'start the node service (systemctl, not from the shell)', stop: 'stop the node service (systemctl, not from the shell)', init: 'init -n NAME -N NAME=IP ... [--no-start]: configure this node as the first of a new cluster and print the join line', join: 'join -c IP:PORT --token TOKEN: join the cluster init made', token: 'a new join token and service on a configured node' },
   maintenance: { on: 'on [RSC|NODE]: maintenance mode for the cluster, a resource or a node', off: 'off [RSC|NODE]: maintenance mode off' },
 };
 
