@@ -23,7 +23,8 @@ import {
   stepSeed,
   type SeriesReport,
 } from '@paceline/lab';
-import { formatSeriesText, parseDuration } from '../../packages/cli/src/commands/drill-cts.js';
+import { formatSeriesText } from '../../packages/cli/src/commands/drill-cts.js';
+import { parseDuration } from '../../packages/cli/src/commands/drill-options.js';
 import { registerDrillCommand } from '../../packages/cli/src/commands/drill.js';
 import { labCommand } from '../../packages/cli/src/commands/lab.js';
 
@@ -126,6 +127,8 @@ describe('drill cts / random commands', () => {
     expect(parseDuration('30m')).toBe(1_800_000);
     expect(parseDuration('1h30m')).toBe(5_400_000);
     expect(parseDuration('90')).toBe(90_000);
+    expect(parseDuration('2d')).toBe(172_800_000);
+    expect(parseDuration('1m500ms')).toBe(60_500);
     for (const bad of ['', 'm', '30x', '1.5m', '-1s', '0s']) expect(() => parseDuration(bad)).toThrow(/duration/);
   });
 

@@ -10,11 +10,11 @@
  * Exit codes are cibadmin's: 0, 64 usage, 105 no such object, 103 the CIB changed meanwhile,
  * 106 no quorum, 107 erase without --force, 102 no connection, others from the CIB error table.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ApiClient, CibUpdateParams } from '@paceline/controller';
 import { cibadmin, childElements, parseXml, writeElement, type CibadminRequest, type XmlElement } from '@paceline/cib';
-import { CRM_EX, ToolError, offlineCibFile, runTool, withApi, withSocketOption } from './live.js';
+import { CRM_EX, ToolError, offlineCibFile, replaceFile, runTool, withApi, withSocketOption } from './live.js';
 
 type Op = 'query' | 'replace' | 'modify' | 'create' | 'delete' | 'erase';
 
@@ -106,9 +106,7 @@ function offline(file: string, op: Op, f: CibadminFlags, xml: string | undefined
     return CRM_EX.ok;
   }
   if (r.value.change !== 'none') {
-    const tmp = `${file}.paceline-tmp`;
-    writeFileSync(tmp, `${writeElement(r.value.cib)}\n`);
-    renameSync(tmp, file);
+    replaceFile(file, `${writeElement(r.value.cib)}\n`);
   }
   return CRM_EX.ok;
 }

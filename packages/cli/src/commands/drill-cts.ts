@@ -12,24 +12,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { CTS_TESTS, isCtsTest, runCtsDrill, runRandomDrill, type CtsTestName, type SeriesReport } from '@paceline/lab';
-import { DRILL_EXIT, positiveInt, wholeNumber } from './drill-options.js';
-
-/** "90" (seconds), "90s", "30m", "2h", "1h30m" → milliseconds; throws on anything else. */
-export function parseDuration(v: string): number {
-  const s = v.trim();
-  if (/^\d+$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+)(h|m|s|ms)/gy;
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let consumed = 0;
-  while ((m = re.exec(s)) !== null) {
-    const n = Number(m[1]);
-    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
-    consumed = re.lastIndex;
-  }
-  if (consumed !== s.length || s.length === 0 || total <= 0) throw new InvalidArgumentError(`a duration like 60s, 30m, 1h30m (not '${v}')`);
-  return total;
-}
+import { DRILL_EXIT, parseDuration, positiveInt, wholeNumber } from './drill-options.js';
 
 /** The text output of a series. */
 export function formatSeriesText(r: SeriesReport): string {

@@ -3,6 +3,7 @@
  * crm_node, crm_standby, crm_failcount) share: the API socket option, one connection per run,
  * and Pacemaker's exit codes (crm_exit_t) for the API's error codes.
  */
+import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ApiClient, ApiError } from '@paceline/controller';
 import { NODE_CONFIG_DEFAULTS } from '@paceline/daemon';
@@ -151,4 +152,14 @@ export function offlineCibFile(env: NodeJS.ProcessEnv = process.env): string | u
   if (env.CIB_file) return env.CIB_file;
   if (env.CIB_shadow) return shadowFile(env.CIB_shadow, env);
   return undefined;
+}
+
+/**
+ * Replaces `file` with `text` at once (a temporary file beside it, then a rename), so that a
+ * tool stopped half-way never leaves a CIB file cut short.
+ */
+export function replaceFile(file: string, text: string, mode?: number): void {
+  const tmp = `${file}.paceline-tmp`;
+  writeFileSync(tmp, text, mode === undefined ? undefined : { mode });
+  renameSync(tmp, file);
 }
