@@ -15,7 +15,10 @@
  *   the program cannot be started.
  * watch(pid, callback) -> undefined
  *   Calls callback(exitCode, signalNumber) once the child has ended (one of them is -1), and reaps
- *   it. Uses pidfd_open and a uv_poll on the loop of the calling thread.
+ *   it. Uses pidfd_open and a uv_poll on the loop of the calling thread. Throws (with `code`) when
+ *   it cannot watch.
+ * supported() -> boolean
+ *   Whether the kernel has pidfd_open (Linux 5.3 and later); without it the module is not used.
  *
  * Built by scripts/build-native.mjs with the system compiler; process.ts falls back to
  * node:child_process when the module is absent.
@@ -293,12 +296,23 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Whether this kernel has pidfd_open (Linux 5.3 and later): without it `watch` cannot work. */
+static napi_value js_supported(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+  if (fd >= 0) close(fd);
+  napi_value v;
+  napi_get_boolean(env, fd >= 0, &v);
+  return v;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL},
       {"watch", NULL, js_watch, NULL, NULL, NULL, napi_default, NULL},
+      {"supported", NULL, js_supported, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 2, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
   return exports;
 }
 

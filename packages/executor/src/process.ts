@@ -63,18 +63,21 @@ export const OUTPUT_DRAIN_MS = 200;
 interface NativeSpawner {
   /** Returns [pid, stdin write fd, stdout read fd, stderr read fd]; throws an Error with `code`. */
   spawn(file: string, argv: readonly string[], envp: readonly string[], cwd: string): [number, number, number, number];
-  /** Calls back once the child has ended (exit code or signal number; the other is -1). */
+  /** Calls back once the child has ended (exit code or signal number; the other is -1); throws an Error with `code` when it cannot. */
   watch(pid: number, callback: (exitCode: number, signal: number) => void): void;
+  /** Whether the kernel can watch a child (pidfd_open, Linux 5.3 and later). */
+  supported(): boolean;
 }
 
 /**
- * The native spawner, when it was built (packages/executor/scripts/build-native.mjs) and
- * PACELINE_SPAWN is not `fork`; undefined otherwise.
+ * The native spawner, when it was built (packages/executor/scripts/build-native.mjs), the kernel
+ * has pidfds, and PACELINE_SPAWN is not `fork`; undefined otherwise.
  */
 function loadNativeSpawner(): NativeSpawner | undefined {
   if (process.env.PACELINE_SPAWN === 'fork') return undefined;
   try {
-    return createRequire(import.meta.url)('../dist/paceline_spawn.node') as NativeSpawner;
+    const native = createRequire(import.meta.url)('../dist/paceline_spawn.node') as NativeSpawner;
+    return native.supported() ? native : undefined;
   } catch {
     return undefined;
   }
@@ -172,9 +175,16 @@ export class RealProcessRunner implements ProcessRunner {
     stdin.on('error', () => undefined);
     stdin.end(spec.stdin ?? '');
     const child = new ChildEnd(sink, new Socket({ fd: outFd, readable: true, writable: false }), new Socket({ fd: errFd, readable: true, writable: false }));
-    native.watch(pid, (exitCode, signal) => {
-      child.exited(signal >= 0 ? { kind: 'signalled', signal: signalNames.get(signal) ?? `SIG${signal}` } : { kind: 'exited', exitCode });
-    });
+    try {
+      native.watch(pid, (exitCode, signal) => {
+        child.exited(signal >= 0 ? { kind: 'signalled', signal: signalNames.get(signal) ?? `SIG${signal}` } : { kind: 'exited', exitCode });
+      });
+    } catch (err) {
+      // Out of descriptors, say: a child whose end cannot be learnt is not left to run unseen.
+      const e = err as NodeJS.ErrnoException;
+      killGroupOf(pid, 'SIGKILL');
+      setImmediate(() => child.finish({ kind: 'spawn-failed', errno: e.code ?? 'EUNKNOWN', message: `watch ${spec.command}: ${e.message}` }));
+    }
     return { killGroup: (signal) => killGroupOf(pid, signal) };
   }
 
