@@ -7,13 +7,12 @@
  * join that would bind a port in use writes nothing.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResult } from '@paceline/controller';
-import { waitSettled } from '@paceline/lab';
+import { freeUdpPorts, waitSettled } from '@paceline/lab';
 import { until } from '../support/cluster.js';
 import { missing, repoRoot } from '../support/env.js';
 import { ApiClient } from '@paceline/controller';
@@ -21,20 +20,6 @@ import { ApiClient } from '@paceline/controller';
 const bin = join(repoRoot, 'packages/cli/bin/paceline.js');
 const reason = missing({ paths: [join(repoRoot, 'packages/cli/dist/main.js')] });
 const NAMES = ['node1', 'node2', 'node3'] as const;
-
-/** Free UDP ports on 127.0.0.1 (bound, then released). */
-async function freeUdpPorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createSocket>>((res, rej) => {
-      const s = createSocket('udp4');
-      s.once('error', rej);
-      s.bind(0, '127.0.0.1', () => res(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
 
 /** The binary, as a user runs it. */
 function paceline(args: readonly string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {

@@ -9,57 +9,29 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { registerDrillCommand } from '../../packages/cli/src/commands/drill.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { findLibfaketime, labNamespaces, libfaketimeCandidates, parseNodeLog } from '@paceline/lab';
 import { missing, repoRoot } from '../support/env.js';
+import { drillJson } from './drill-support.js';
 
 const built = join(repoRoot, 'packages/cli/dist/main.js');
 const reason = missing({ root: true, netns: true, tools: ['ip', 'nft', 'ping', 'python3', 'date'], paths: [built, findLibfaketime() ?? libfaketimeCandidates()[0]!] });
-
-interface JsonRun {
-  passed: boolean;
-  failover_ms: number;
-  from: string;
-  to?: string;
-  reasons: string[];
-  invariants: { name: string; status: string; detail?: string }[];
-  timeline: { offsetMs: number; kind: string; node?: string; rsc?: string; detail: string }[];
-}
 
 describe.skipIf(reason !== undefined)(`paceline drill clock-jump in namespaces ${reason ? `(skipped: ${reason})` : ''}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'paceline-clock-drill-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('jumps clocks with nothing moving, then fails over from the node an hour behind', async () => {
-    const program = new Command('paceline').exitOverride();
-    registerDrillCommand(program);
-    let stdout = '';
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += chunk.toString();
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const before = process.exitCode;
     const t0 = Date.now();
-    try {
-      await program.parseAsync(['drill', 'clock-jump', '--seed', '3', '--settle-timeout', '30', '--output', 'json', '--dir', dir], { from: 'user' });
-    } finally {
-      write.mockRestore();
-      err.mockRestore();
-    }
+    const { report, code } = await drillJson(['clock-jump', '--seed', '3', '--settle-timeout', '30', '--dir', dir]);
     const t1 = Date.now();
-    const code = process.exitCode;
-    process.exitCode = before;
 
-    const report = JSON.parse(stdout) as { scenario: string; runs: JsonRun[] };
     expect(report.scenario).toBe('clock-jump');
     expect(report.runs).toHaveLength(1);
     const run = report.runs[0]!;
     expect(run.reasons, JSON.stringify(run, null, 1)).toEqual([]);
     expect(run.passed).toBe(true);
-    expect(code ?? 0).toBe(0);
+    expect(code).toBe(0);
     const inv = new Map(run.invariants.map((i) => [i.name, i]));
     for (const name of ['clock-jumped', 'single-mac', 'vip-answers-through-jumps', 'no-resource-moves', 'no-fencing-on-jump', 'dc-stable', 'fencing-before-recovery', 'nothing-moves-on-reset', 'cib-same-on-every-node', 'no-resource-left-stopped']) {
       expect(inv.get(name)?.status, name).toBe('ok');
@@ -79,7 +51,8 @@ describe.skipIf(reason !== undefined)(`paceline drill clock-jump in namespaces $
     for (let i = 1; i < run.timeline.length; i++) expect(run.timeline[i]!.offsetMs).toBeGreaterThanOrEqual(run.timeline[i - 1]!.offsetMs);
 
     // The daemon's own clock: the node powered off an hour behind booted an hour behind.
-    const starts = parseNodeLog(readFileSync(join(dir, 'nodes', run.from, 'log'), 'utf8'), run.from).filter((e) => e.event === 'node-start');
+    const from = run.from!;
+    const starts = parseNodeLog(readFileSync(join(dir, 'nodes', from, 'log'), 'utf8'), from).filter((e) => e.event === 'node-start');
     expect(starts.length).toBeGreaterThanOrEqual(2);
     const reboot = starts.at(-1)!.t;
     expect(reboot).toBeGreaterThan(t0 - 3600_000 - 5000);

@@ -27,8 +27,8 @@ export interface JsonReport {
   summary: { count: number; passed: number; min?: number; median?: number; max?: number };
 }
 
-/** Runs `paceline drill ARGS... --output json`; returns the parsed report and the exit code. */
-export async function drillJson(args: readonly string[]): Promise<{ report: JsonReport; code: number; stderr: string }> {
+/** Runs `paceline drill ARGS... --output json`; returns what it printed and its exit code. */
+export async function drillOutput(args: readonly string[]): Promise<{ stdout: string; code: number; stderr: string }> {
   const program = new Command('paceline').exitOverride();
   registerDrillCommand(program);
   let stdout = '';
@@ -50,6 +50,12 @@ export async function drillJson(args: readonly string[]): Promise<{ report: Json
   }
   const code = Number(process.exitCode ?? 0);
   process.exitCode = before;
+  return { stdout, code, stderr };
+}
+
+/** Runs `paceline drill ARGS... --output json`; returns the parsed report and the exit code. */
+export async function drillJson(args: readonly string[]): Promise<{ report: JsonReport; code: number; stderr: string }> {
+  const { stdout, code, stderr } = await drillOutput(args);
   if (stdout.trim() === '') throw new Error(`paceline drill ${args.join(' ')} printed no report: ${stderr.split('\n').filter((l) => !l.startsWith('waiting to settle')).slice(-8).join('\n')}`);
   return { report: JSON.parse(stdout) as JsonReport, code, stderr };
 }

@@ -13,42 +13,17 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { registerDrillCommand } from '../../packages/cli/src/commands/drill.js';
 import { labNamespaces } from '@paceline/lab';
 import { missing, repoRoot } from '../support/env.js';
+import { drillJson } from './drill-support.js';
 
 const built = join(repoRoot, 'packages/cli/dist/main.js');
 const reason = missing({ root: true, netns: true, tools: ['ip', 'nft', 'ping', 'python3'], paths: [built] });
-
-interface JsonRun {
-  passed: boolean;
-  failover_ms: number;
-  reasons: string[];
-  invariants: { name: string; status: string }[];
-  timeline: { offsetMs: number; kind: string; node?: string; rsc?: string; detail: string }[];
-}
 
 describe.skipIf(reason !== undefined)(`paceline drill vip-failover in namespaces ${reason ? `(skipped: ${reason})` : ''}`, () => {
   const out = mkdtempSync(join(tmpdir(), 'paceline-drill-test-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('runs two failovers and reports them as JSON, SVG and Markdown', async () => {
-    const program = new Command('paceline').exitOverride();
-    registerDrillCommand(program);
-    let stdout = '';
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += chunk.toString();
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const before = process.exitCode;
-    try {
-      await program.parseAsync(['drill', 'vip-failover', '--repeat', '2', '--seed', '5', '--settle-timeout', '20', '--output', 'json', '--svg', join(out, 'svg'), '--report', join(out, 'report.md')], { from: 'user' });
-    } finally {
-      write.mockRestore();
-      err.mockRestore();
-    }
-    const code = process.exitCode;
-    process.exitCode = before;
-
-    const report = JSON.parse(stdout) as { scenario: string; seed: number; requested: number; runs: JsonRun[]; summary: { min: number; median: number; max: number; passed: number } };
+    const { report, code } = await drillJson(['vip-failover', '--repeat', '2', '--seed', '5', '--settle-timeout', '20', '--svg', join(out, 'svg'), '--report', join(out, 'report.md')]);
     expect(report.scenario).toBe('vip-failover');
     expect(report.seed).toBe(5);
     expect(report.requested).toBe(2);
@@ -76,7 +51,7 @@ describe.skipIf(reason !== undefined)(`paceline drill vip-failover in namespaces
     }
     const ms = report.runs.map((r) => r.failover_ms).sort((a, b) => a - b);
     expect(report.summary).toMatchObject({ min: ms[0], max: ms[1], median: Math.round((ms[0]! + ms[1]!) / 2), passed: 2 });
-    expect(code ?? 0).toBe(0);
+    expect(code).toBe(0);
 
     const svgs = readdirSync(join(out, 'svg')).sort();
     expect(svgs).toEqual(['vip-failover-run1.svg', 'vip-failover-run2.svg']);

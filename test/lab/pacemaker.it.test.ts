@@ -8,11 +8,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerDrillCommand } from '../../packages/cli/src/commands/drill.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corosyncConf, formatComparison, labNamespaces, pacemakerMissing, parseCrmMonXml, type DrillReport } from '@paceline/lab';
 import { inCi, missing, repoRoot } from '../support/env.js';
+import { drillOutput } from './drill-support.js';
 
 const CRM_MON = `<?xml version="1.0"?>
 <pacemaker-result api-version="2.29" request="crm_mon -1 --output-as=xml">
@@ -94,27 +93,7 @@ describe.skipIf(why !== undefined || lacks.length > 0)(`paceline drill vip-failo
   });
 
   it('runs one failover on each stack and prints both series as JSON', async () => {
-    const program = new Command('paceline').exitOverride();
-    registerDrillCommand(program);
-    let stdout = '';
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += chunk.toString();
-      return true;
-    });
-    let stderr = '';
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += chunk.toString();
-      return true;
-    });
-    const before = process.exitCode;
-    try {
-      await program.parseAsync(['drill', 'vip-failover', '--against', 'pacemaker', '--repeat', '1', '--seed', '3', '--output', 'json', '--dir', out], { from: 'user' });
-    } finally {
-      write.mockRestore();
-      err.mockRestore();
-    }
-    const code = process.exitCode;
-    process.exitCode = before;
+    const { stdout, code, stderr } = await drillOutput(['vip-failover', '--against', 'pacemaker', '--repeat', '1', '--seed', '3', '--dir', out]);
     expect(stdout, stderr.split('\n').slice(-15).join('\n')).toMatch(/^\{/);
     const r = JSON.parse(stdout) as { against: string; seed: number; paceline: DrillReport & { fencing: boolean }; pacemaker: DrillReport & { fencing: boolean } };
     expect(r.against).toBe('pacemaker');
@@ -128,7 +107,7 @@ describe.skipIf(why !== undefined || lacks.length > 0)(`paceline drill vip-failo
     // Pacemaker's failover with corosync's default token is several seconds (the anchors: 7.8-9.2 s).
     expect(r.pacemaker.runs[0]!.failover_ms).toBeGreaterThan(3000);
     expect(r.pacemaker.runs[0]!.failover_ms).toBeLessThan(30_000);
-    expect(code ?? 0).toBe(0);
+    expect(code).toBe(0);
     expect(labNamespaces(`pm${(process.pid % 46656).toString(36)}`)).toEqual([]);
   }, 300_000);
 });

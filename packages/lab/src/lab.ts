@@ -191,7 +191,7 @@ export function writeLabAuthkey(path: string): void {
 }
 
 /** Free UDP ports on 127.0.0.1 (bound, then released). */
-async function freeUdpPorts(n: number): Promise<number[]> {
+export async function freeUdpPorts(n: number): Promise<number[]> {
   const socks = await Promise.all(
     Array.from({ length: n }, () => new Promise<ReturnType<typeof createSocket>>((res, rej) => {
       const s = createSocket('udp4');

@@ -439,15 +439,8 @@ function printJoinLine(j: OfferedJoins, io: ClusterIo, quiet: boolean): void {
 // ---------------------------------------------------------------------------------------------
 // init
 
-export interface InitOptions {
-  readonly name: string;
-  readonly node?: readonly string[];
-  readonly nodeName?: string;
-  readonly bind?: string;
-  readonly interface?: readonly string[];
-  readonly port: string;
-  readonly joinListen?: string;
-  readonly ttl: string;
+/** The options of the files a node gets, and whether to start it (addNodeFileOptions): init and join. */
+interface NodeFileOptions {
   readonly config: string;
   readonly authkey?: string;
   readonly dataDir?: string;
@@ -456,6 +449,17 @@ export interface InitOptions {
   readonly start: boolean;
   readonly quiet?: boolean;
   readonly yes?: boolean;
+}
+
+export interface InitOptions extends NodeFileOptions {
+  readonly name: string;
+  readonly node?: readonly string[];
+  readonly nodeName?: string;
+  readonly bind?: string;
+  readonly interface?: readonly string[];
+  readonly port: string;
+  readonly joinListen?: string;
+  readonly ttl: string;
 }
 
 function parsePort(text: string): number {
@@ -534,19 +538,11 @@ export async function clusterInit(o: InitOptions, io: ClusterIo): Promise<number
 // ---------------------------------------------------------------------------------------------
 // join
 
-export interface JoinOptions {
+export interface JoinOptions extends NodeFileOptions {
   readonly from: string;
   readonly token?: string;
   readonly nodeName?: string;
   readonly interface?: readonly string[];
-  readonly config: string;
-  readonly authkey?: string;
-  readonly dataDir?: string;
-  readonly socket?: string;
-  readonly force?: boolean;
-  readonly start: boolean;
-  readonly quiet?: boolean;
-  readonly yes?: boolean;
 }
 
 /** The token of --token or $PACELINE_JOIN_TOKEN (which keeps it out of the process list), checked for form and expiry. */
