@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { nodeCrmHost } from '../../packages/cli/src/commands/crm-host.js';
 import { cibToText, CrmShell, runCrmOnCib } from '../../packages/cli/src/crm/script.js';
+import { defaultsCib, normaliseConfiguration } from './support.js';
 
 const base = `<cib epoch="5" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.0"><configuration><crm_config/><nodes><node id="1" uname="node1"/></nodes><resources/><constraints/></configuration><status/></cib>`;
 const dir = mkdtempSync(join(tmpdir(), 'paceline-crm-cmds-'));
@@ -192,3 +193,47 @@ describe('configure show selections', () => {
   });
 });
 
+
+describe('defaults sets shown as xml in their section', () => {
+  const empty = defaultsCib.replace(/<rsc_defaults>.*<\/op_defaults>/, '');
+  const sectionOf = (xml: string, id: string): string | undefined => [...xml.matchAll(/<(rsc_defaults|op_defaults)>(.*?)<\/\1>/gs)].find((m) => m[2]!.includes(`<meta_attributes id="${id}"`))?.[1];
+
+  // What show prints for them goes through save and load update|replace as it is, ids kept.
+  it('survive save, load update and load replace', () => {
+    xmlOf('configure\nsave defaults.crm\n', defaultsCib);
+    expect(readFileSync(join(dir, 'defaults.crm'), 'utf8')).toContain('xml <op_defaults> \\\n  <meta_attributes id="op-monitor"> \\');
+    const want = normaliseConfiguration(defaultsCib);
+    expect(normaliseConfiguration(xmlOf('configure\nload update defaults.crm\ncommit\n', empty))).toBe(want);
+    expect(normaliseConfiguration(xmlOf('configure\nprimitive z ocf:pacemaker:Dummy\nload replace defaults.crm\ncommit\n', empty))).toBe(want);
+    // load update merges into the set of that id: a new value, the rule and other ids kept.
+    writeFileSync(join(dir, 'defaults2.crm'), 'xml <op_defaults><meta_attributes id="op-monitor"><nvpair id="op-monitor-timeout" name="timeout" value="9s"/></meta_attributes></op_defaults>\n');
+    const merged = xmlOf('configure\nload update defaults2.crm\ncommit\n', defaultsCib);
+    expect(merged).toContain('<nvpair id="op-monitor-timeout" name="timeout" value="9s"/>');
+    expect(merged).toContain('<op_expression id="op-monitor-expr" name="monitor" interval="10s"/>');
+  });
+
+  // edit and filter read the xml form back: a changed value, a set moved to the other section.
+  it('are edited and filtered in that form', () => {
+    process.env.EDITOR = editor('ed-defaults.sh', 's/value="8s"/value="7s"/');
+    const edited = xmlOf('configure\nedit op-monitor\ncommit\n', defaultsCib);
+    expect(edited).toContain('<nvpair id="op-monitor-timeout" name="timeout" value="7s"/>');
+    expect(edited).toContain('<rule id="op-monitor-rule" score="INFINITY">');
+    const moved = xmlOf(`configure\nfilter "sed 's/rsc_defaults>/op_defaults>/'" rsc.defaults\ncommit\n`, defaultsCib);
+    expect(sectionOf(moved, 'rsc.defaults')).toBe('op_defaults');
+    expect(moved).toContain('<nvpair id="rsc.defaults.mt" name="migration-threshold" value="1"/>');
+    // Unchanged text changes nothing (the configuration is not even touched).
+    expect(run('configure\nfilter cat\ncommit\n', defaultsCib).changed).toBe(false);
+  });
+
+  // As crmsh's set_property_cli: a set of that id takes the nvpairs wherever it is (no second
+  // element of the same id); an id another kind of element holds is refused.
+  it('merge into the set of that id, whichever section holds it', () => {
+    const merged = xmlOf('configure\nop_defaults $id=rsc.defaults timeout=1s\ncommit\n', defaultsCib);
+    expect(merged.match(/id="rsc\.defaults"/g)).toHaveLength(1);
+    expect(sectionOf(merged, 'rsc.defaults')).toBe('rsc_defaults');
+    expect(merged).toContain('<nvpair name="timeout" value="1s" id="rsc.defaults-timeout"/>');
+    const clash = run(`${setup}rsc_defaults a: resource-stickiness=1\ncommit\n`);
+    expect(clash.exitCode).toBe(1);
+    expect(clash.output).toContain('id a is already in use');
+  });
+});

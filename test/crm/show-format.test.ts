@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { cibToText, runCrmOnCib } from '../../packages/cli/src/crm/script.js';
 import { nodeCrmHost } from '../../packages/cli/src/commands/crm-host.js';
+import { defaultsCib, normaliseConfiguration } from './support.js';
 
 const base = '<cib epoch="1" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>';
 
@@ -62,6 +63,49 @@ show fencing_topology
     const again = runCrmOnCib(`configure\nerase\n${shown('configure\nshow\n', cib)}\ncommit\n`, base);
     expect(again.output).not.toMatch(/ERROR/);
     expect(cibToText(again.cib)).toContain('<date_expression id="l1-d" operation="lt" end="2030-01-01"/>');
+  });
+
+  // crmsh prints such a set as a bare `xml <meta_attributes>` that nothing reads back; paceline
+  // prints it inside its section (crmsh's own parse of `rsc_defaults ...`), every id kept.
+  it('prints a defaults set crm syntax cannot hold inside its section, and reads it back', () => {
+    const text = shown('configure\nshow\n', defaultsCib);
+    expect(text).toBe(`xml <rsc_defaults> \\
+  <meta_attributes id="rsc.defaults"> \\
+    <nvpair id="rsc.defaults.mt" name="migration-threshold" value="1"/> \\
+  </meta_attributes> \\
+</rsc_defaults>
+xml <op_defaults> \\
+  <meta_attributes id="op-monitor"> \\
+    <rule id="op-monitor-rule" score="INFINITY"> \\
+      <op_expression id="op-monitor-expr" name="monitor" interval="10s"/> \\
+    </rule> \\
+    <nvpair id="op-monitor-timeout" name="timeout" value="8s"/> \\
+  </meta_attributes> \\
+</op_defaults>
+op_defaults op-plain: \\
+\ttimeout=20s`);
+    const again = runCrmOnCib(`configure\n${text}\ncommit\n`, base);
+    expect(again.output).not.toMatch(/ERROR/);
+    expect(normaliseConfiguration(cibToText(again.cib))).toBe(normaliseConfiguration(defaultsCib));
+  });
+
+  // As crmsh 4.4 decides: a set whose rule comes after an nvpair has no crm syntax (rules go first).
+  it('prints a defaults set with a rule after an nvpair as xml, as crmsh does', () => {
+    const cib = base.replace('<constraints/>', '<constraints/><rsc_defaults><meta_attributes id="d"><nvpair id="d-m" name="is-managed" value="false"/><rule id="d-r" score="INFINITY"><date_expression id="d-e" operation="lt" end="2030-01-01"/></rule></meta_attributes></rsc_defaults>');
+    expect(shown('configure\nshow\n', cib).split('\n').slice(0, 2)).toEqual(['xml <rsc_defaults> \\', '  <meta_attributes id="d"> \\']);
+    const ruleFirst = cib.replace(/(<nvpair[^>]*>)(<rule.*<\/rule>)/, '$2$1');
+    expect(shown('configure\nshow\n', ruleFirst)).toBe('rsc_defaults d: \\\n\trule date lt 2030-01-01 \\\n\tis-managed=false');
+  });
+
+  // Bad input is named: crmsh's bare form (with the form to use instead), several sets in one.
+  it('refuses a bare or multiple defaults set in xml with a clear error', () => {
+    const bare = runCrmOnCib('configure\nxml <meta_attributes id="m"><nvpair id="m-1" name="timeout" value="1s"/></meta_attributes>\ncommit\n', base);
+    expect(bare.exitCode).toBe(1);
+    expect(bare.output).toContain('Element meta_attributes not recognized (a defaults set is given in its section: xml <rsc_defaults><meta_attributes');
+    const two = runCrmOnCib('configure\nxml <op_defaults><meta_attributes id="a"/><meta_attributes id="b"/></op_defaults>\ncommit\n', base);
+    expect(two.output).toContain('Element op_defaults must hold exactly one meta_attributes set');
+    expect(runCrmOnCib('configure\nxml <rsc_defaults/>\ncommit\n', base).output).toContain('Element rsc_defaults must hold exactly one meta_attributes set');
+    expect(two.changed).toBe(false);
   });
 
   it('hides rule and set ids yet keeps them through filter', () => {

@@ -202,3 +202,44 @@ function testcaseBlocks(crmshDir: string): Array<{ name: string; script: string 
   return out;
 }
 
+
+/**
+ * paceline's one deliberate difference from crmsh's `configure show` (packages/cli/src/crm/README.md,
+ * "Defaults sets crm syntax cannot hold"): such a set is printed inside its section,
+ * `xml <rsc_defaults> \ <meta_attributes ...> ... </rsc_defaults>`, where crmsh prints the bare
+ * `xml <meta_attributes ...>` it cannot read back. Turns paceline's form into crmsh's (wrapper
+ * lines dropped, the set's lines indented two spaces less), so the rest compares exactly.
+ */
+export function unwrapDefaultsXml(shown: string): string {
+  const lines = shown.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^xml <(rsc_defaults|op_defaults)> \\$/.exec(lines[i]!);
+    const end = m ? lines.findIndex((l, j) => j > i && l.trimEnd() === `</${m[1]}>`) : -1;
+    if (!m || end < 0) {
+      out.push(lines[i]!);
+      continue;
+    }
+    const inner = lines.slice(i + 1, end).map((l) => l.replace(/^ {2}/, ''));
+    if (inner.length === 0) {
+      out.push(lines[i]!);
+      continue;
+    }
+    inner[0] = `xml ${inner[0]}`;
+    inner[inner.length - 1] = inner[inner.length - 1]!.replace(/ \\$/, '');
+    out.push(...inner);
+    i = end;
+  }
+  return out.join('\n');
+}
+
+/**
+ * A CIB with defaults sets crm syntax cannot hold (a set id with a dot, an op_expression rule) and
+ * one it can; its nvpair ids are those the parser generates, so a read back gives the same XML.
+ */
+export const defaultsCib =
+  '<cib epoch="1" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.7"><configuration><crm_config/><nodes/><resources/><constraints/>' +
+  '<rsc_defaults><meta_attributes id="rsc.defaults"><nvpair id="rsc.defaults.mt" name="migration-threshold" value="1"/></meta_attributes></rsc_defaults>' +
+  '<op_defaults><meta_attributes id="op-monitor"><rule id="op-monitor-rule" score="INFINITY"><op_expression id="op-monitor-expr" name="monitor" interval="10s"/></rule><nvpair id="op-monitor-timeout" name="timeout" value="8s"/></meta_attributes>' +
+  '<meta_attributes id="op-plain"><nvpair id="op-plain-timeout" name="timeout" value="20s"/></meta_attributes></op_defaults>' +
+  '</configuration><status/></cib>';

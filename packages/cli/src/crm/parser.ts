@@ -9,7 +9,7 @@
  */
 import type { Token } from './lexer.js';
 import { parseXml, type XmlElement } from '@paceline/cib';
-import { cnode, addChild, fromXml, isComment, type CNode } from './tree.js';
+import { cnode, addChild, elementsOf, fromXml, isComment, type CNode } from './tree.js';
 
 function withoutComments(n: CNode): CNode {
   return { ...n, children: n.children.filter((c) => !isComment(c)).map(withoutComments) };
@@ -181,9 +181,10 @@ export const xmlObjectTags: ReadonlySet<string> = new Set([
 
 /**
  * Elements an `xml` command may give (crmsh's cib_cli_map). crmsh prints a property set it cannot
- * write in crm syntax as `xml <cluster_property_set>`, which reads back; a defaults set comes out
+ * write in crm syntax as `xml <cluster_property_set>`, which reads back; a defaults set it prints
  * as `xml <meta_attributes>`, which neither crmsh nor this parser takes (it cannot tell
- * rsc_defaults from op_defaults); `xml <rsc_defaults><meta_attributes ...>` can be written by hand.
+ * rsc_defaults from op_defaults), so paceline's show prints it in its section,
+ * `xml <rsc_defaults><meta_attributes ...>...</rsc_defaults>`, which both read back.
  */
 const xmlCommandTags: ReadonlySet<string> = new Set([...xmlObjectTags, 'cluster_property_set', 'rsc_defaults', 'op_defaults']);
 
@@ -633,10 +634,21 @@ class Parser {
     }
     if (!xmlCommandTags.has(root.name)) {
       this.cur = first;
-      this.err(`Element ${root.name} not recognized`);
+      // crmsh prints a defaults set it cannot write in crm syntax so; say how to give it.
+      const hint = root.name === 'meta_attributes' ? ' (a defaults set is given in its section: xml <rsc_defaults><meta_attributes ...>...</meta_attributes></rsc_defaults>, or op_defaults)' : '';
+      this.err(`Element ${root.name} not recognized${hint}`);
+    }
+    const node = withoutComments(fromXml(root));
+    if (node.tag === 'rsc_defaults' || node.tag === 'op_defaults') {
+      // crmsh takes the section's first child; one meta_attributes set is one object.
+      const sets = elementsOf(node);
+      if (sets.length !== 1 || sets[0]!.tag !== 'meta_attributes') {
+        this.cur = first;
+        this.err(`Element ${node.tag} must hold exactly one meta_attributes set`);
+      }
     }
     this.cur = this.cmd.length;
-    return withoutComments(fromXml(root));
+    return node;
   }
 
   parseNode(): CNode {

@@ -517,9 +517,15 @@ export class ConfigSession {
     const psetId = set.attrs.get('id')!;
     this.touched.add(psetId);
     if (!validIdRe.test(psetId)) return { code: 'invalid-id', message: `${psetId}: invalid object id` };
+    // crmsh set_property_cli: the set of that id takes the nvpairs, whichever section holds it
+    // (`op_defaults X:` adds to an rsc_defaults set X); another element of that id is a clash.
+    const nvsetSections = ['crm_config', 'rsc_defaults', 'op_defaults'];
+    const existing = this.findById(psetId);
+    const parent = existing ? parentOf(this.configuration(), existing) : undefined;
+    if (existing && !(parent && nvsetSections.includes(parent.tag))) return { code: 'id-in-use', message: `id ${psetId} is already in use` };
     this.fixNodeIds(set);
     const section = this.section(secName);
-    let obj = elementsOf(section).find((n) => n.attrs.get('id') === psetId);
+    let obj = existing;
     if (!obj) {
       // A new set keeps what it was given (a score from `xml <cluster_property_set score=...>`).
       obj = cnode(set.tag, { ...Object.fromEntries(set.attrs), id: psetId });
@@ -724,6 +730,8 @@ export class ConfigSession {
    */
   replaceObject(old: CNode, parsed: CNode): SessionError | undefined {
     let node = cloneNode(parsed);
+    // A property or defaults set goes to the section its command names (an edit may move it).
+    const home = parsed.tag === 'cluster_property_set' || parsed.tag === 'rsc_defaults' || parsed.tag === 'op_defaults' ? sectionOf[parsed.tag] : undefined;
     if (node.tag === 'rsc_defaults' || node.tag === 'op_defaults') {
       const set = elementsOf(node)[0];
       if (!set) return { code: 'no-object', message: `${node.tag} without attributes` };
@@ -739,7 +747,8 @@ export class ConfigSession {
     this.fixNodeIds(node, old);
     // crmsh update_element: text that reads back as the object was (sanitized, as read) changes nothing.
     const oldId = listKey(old);
-    if (!node.children.some((c) => c.tag === 'crmsh-ref') && oldId !== undefined && this.asRead(oldId) && sameUnordered(sanitized(old), node)) return undefined;
+    const moves = home !== undefined && parent.tag !== home;
+    if (!moves && !node.children.some((c) => c.tag === 'crmsh-ref') && oldId !== undefined && this.asRead(oldId) && sameUnordered(sanitized(old), node)) return undefined;
     this.touch(node);
     const taken = new Set<CNode>();
     for (const ref of node.children.filter((c) => c.tag === 'crmsh-ref')) {
@@ -752,7 +761,10 @@ export class ConfigSession {
       taken.add(child);
       node.children.splice(node.children.indexOf(ref), 1, child);
     }
-    parent.children[parent.children.indexOf(old)] = node;
+    if (moves) {
+      parent.children.splice(parent.children.indexOf(old), 1);
+      this.section(home).children.push(node);
+    } else parent.children[parent.children.indexOf(old)] = node;
     const resources = this.section('resources');
     for (const m of oldMembers) if (!taken.has(m)) resources.children.push(m);
     return undefined;

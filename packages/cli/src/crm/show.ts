@@ -192,8 +192,19 @@ function renderChecked(o: ShowObject, session: ConfigSession | undefined): strin
   // An empty fencing-topology is `fencing_topology` alone (crmsh prints it so).
   const empty = o.kind === 'fencing-topology' && elementsOf(node).length === 0;
   const ok = !session || empty || (nvsetSections[o.kind] ? nvsetReadsBack(session, { ...o, node }, text) : !xmlObjectTags.has(node.tag) || readsBack(session, node, text));
-  if (!ok) return renderXmlObject(node);
+  if (!ok) return o.kind === 'rsc_defaults' || o.kind === 'op_defaults' ? renderXmlDefaults(o.kind, node) : renderXmlObject(node);
   return patterns.length > 0 ? renderObject(node, o.kind) : text;
+}
+
+/**
+ * A defaults set crm syntax cannot hold, as `xml <rsc_defaults><meta_attributes ...>...</rsc_defaults>`
+ * (resp. op_defaults). crmsh prints the bare `xml <meta_attributes ...>`, which says nothing of
+ * its section, so neither crmsh nor paceline reads it back; wrapped in its section it is the
+ * element crmsh's own parser makes of `rsc_defaults ...`, which crmsh 4.4 (`load update` of a
+ * file) and paceline read back with every id kept. A deliberate difference from crmsh (see README).
+ */
+function renderXmlDefaults(kind: 'rsc_defaults' | 'op_defaults', set: CNode): string {
+  return renderXmlObject(cnode(kind, {}, [set]));
 }
 
 /** Attributes at their defaults, which crmsh drops when it reads a CIB (sanitize_cib). */
@@ -481,7 +492,12 @@ function renderObject(n: CNode, kind: string): string {
     case 'op_defaults': {
       const kw = kind === 'cluster_property_set' ? 'property' : kind;
       head = `${kw} ${id}:`;
-      lines = [...elementsOf(n, 'rule').map((r) => renderRule(r)), ...nvpairs(n)];
+      // In document order, as crmsh prints them: a rule after an nvpair does not read back
+      // (the grammar takes rules first), so such a set comes out as XML, as crmsh's does.
+      const pairs = nvpairs(n);
+      lines = elementsOf(n)
+        .filter((c) => c.tag === 'rule' || c.tag === 'nvpair')
+        .map((c) => (c.tag === 'rule' ? renderRule(c) : pairs.shift()!));
       break;
     }
     case 'bundle':
