@@ -59,6 +59,25 @@ describe('synthCib', () => {
     }
   });
 
+  // history 'running-node': only the node running a resource records it (start + monitor), so
+  // Pacemaker must probe it everywhere else; the fencing device likewise.
+  it('records only the running node\'s history with history: running-node', () => {
+    const opts = { nodes: 3, resources: 10, groupSize: 5, seed: 1, withStatus: true, node1Lost: true } as const;
+    const every = readCib(synthCib(opts)).status!.nodeStates;
+    const running = readCib(synthCib({ ...opts, history: 'running-node' })).status!.nodeStates;
+    expect(running.map((s) => s.uname)).toEqual(every.map((s) => s.uname));
+    const ids = (states: typeof every, started: boolean): string[][] =>
+      states.map((s) => s.lrm!.resources.filter((r) => !started || r.ops.some((o) => o.operation === 'start')).map((r) => r.id));
+    // Exactly the resources each node runs, with the same two records.
+    expect(ids(running, false)).toEqual(ids(every, true));
+    expect(ids(running, false).flat().sort()).toHaveLength(11);
+    for (const s of running) {
+      for (const r of s.lrm!.resources) expect(r.ops.map((o) => `${o.operationKey}:${o.rcCode}`)).toEqual([`${r.id}_start_0:0`, `${r.id}_monitor_10000:0`]);
+    }
+    // The configuration is the same document either way.
+    expect(writeXml(synthCib({ ...opts, history: 'running-node', withStatus: false }))).toBe(writeXml(synthCib({ ...opts, withStatus: false })));
+  });
+
   // The generated text is ordinary CIB XML: it parses back to the same tree.
   it.each([
     [2, 9],

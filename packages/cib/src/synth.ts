@@ -7,7 +7,31 @@
  * record: on the node running a resource its last non-recurring op (the start, after the probe) and
  * its recurring monitor; on every other node the probe (monitor_0, rc 7 = not running). Operation
  * digests are the ones Pacemaker computes for these parameters, so the scheduler sees no changes.
- * The same options and seed always give the same document.
+ * With `history: 'running-node'` only the node running a resource records it, so Pacemaker probes
+ * every resource on every other online node. The same options and seed always give the same
+ * document.
+ *
+ * Calibration against the anchor (ANCHORS.md "Scheduler": crm_simulate -R 8 x 400 0.27 s / 59 MB,
+ * 16 x 1000 8.0 s / 196 MB, 32 x 4000 429 s / 1.3 GB; its generator is not available). Debian's
+ * crm_simulate 2.1.5 -R -x on this generator, node 1 lost, seed 1, measured 2026-11-22 on a 2-core
+ * AMD EPYC (32 MB L3) under load, 3 runs each, /usr/bin/time:
+ *
+ *   history       8 x 400               16 x 1000              20 x 2000
+ *   every-node    0.26-0.29 s cpu 76 MB 1.35-1.38 s cpu 274 MB  -
+ *   running-node  0.27-0.30 s     60 MB 3.7-4.0 s       190 MB  62 s  425 MB
+ *
+ * Orderings, anti-colocations and locations barely move these (every group ordered after the
+ * previous one, anti-colocated with the previous one or three, three preferred nodes per group:
+ * 16 x 1000 within noise of the base, or more memory than the anchor). What grows superlinearly is
+ * the probes: for every probe, pcmk__order_probes (add_restart_orderings_for_rsc) clears a flag
+ * on every scheduled action, so its cost is probes x actions, about (R x N)^2. The 'running-node'
+ * shape matches the anchor's memory at every size (about 27 MB + 10.2 KB per node x resource cell:
+ * 60, 191 and an extrapolated 1.33 GB against 59, 196 and 1.3 GB) and its time at 8 x 400, but
+ * here 16 x 1000 takes half the anchor's 8.0 s: that pass is memory-bound, about 9.5 ns per
+ * action visited at 16 x 1000 on this machine (the actions still fit its cache) and 36 ns at
+ * 20 x 2000; the anchor's figures imply about 26 ns at both 16 x 1000 and 32 x 4000. It is the
+ * closest shape found (memory at three sizes, time at one, the growth), so the scheduler benchmark
+ * runs it by default (`--shape unprobed`) and 'every-node' with `--shape sparse`.
  */
 import { createHash } from 'node:crypto';
 import { element } from './xml.js';
@@ -29,6 +53,14 @@ export interface SynthOptions {
   readonly node1Lost?: boolean;
   /** Add a fencing device (stonith:fence_dummy, started on the last node). Default true. */
   readonly fencing?: boolean;
+  /**
+   * Which nodes record a resource's history (with `withStatus`). 'every-node' (the default): the
+   * node running it (start, monitor) and every other node (its probe, rc 7), so Pacemaker knows
+   * each resource's state everywhere and schedules no probe. 'running-node': only the node running
+   * it, so Pacemaker probes every resource on every other online node (R x (N - 2) probes with node
+   * 1 lost). The scheduler anchor's figures fit this one (see the module comment).
+   */
+  readonly history?: 'every-node' | 'running-node';
 }
 
 /** Seconds since the epoch of the first recorded operation: fixed, so output is reproducible. */
@@ -193,11 +225,15 @@ function nodeState(h: HistoryState, i: number, groups: readonly Placement[], opt
     ? { id, uname: nodeName(i), in_ccm: 'false', crmd: 'offline', 'crm-debug-origin': 'post_cache_update', join: 'down', expected: 'member' }
     : { id, uname: nodeName(i), in_ccm: 'true', crmd: 'online', 'crm-debug-origin': 'do_update_resource', join: 'member', expected: 'member' };
   const resources: XmlElement[] = [];
-  if (opts.fencing !== false) {
+  const dummy = { class: 'ocf', provider: 'pacemaker', type: 'Dummy' };
+  const everyNode = opts.history !== 'running-node';
+  if (opts.fencing !== false && (everyNode || i === opts.nodes - 1)) {
     resources.push(lrmResource(h, 'fence1', { class: 'stonith', type: 'fence_dummy' }, i, i === opts.nodes - 1));
   }
-  const dummy = { class: 'ocf', provider: 'pacemaker', type: 'Dummy' };
-  for (const g of groups) for (const m of g.members) resources.push(lrmResource(h, m, dummy, i, g.nodeIndex === i));
+  for (const g of groups) {
+    const running = g.nodeIndex === i;
+    if (running || everyNode) for (const m of g.members) resources.push(lrmResource(h, m, dummy, i, running));
+  }
   return element('node_state', attrs, [
     element('transient_attributes', { id }, [
       element('instance_attributes', { id: `status-${id}` }, [nvpair(`status-${id}-.feature-set`, '#feature-set', featureSet)]),

@@ -2,7 +2,8 @@
  * The transition graph's actions for primitives: probes (pcmk_sched_probes.c), the scheduled
  * start/stop/promote/demote actions, recurring monitors after a start or promote
  * (pcmk_sched_recurring.c), shutdowns, and the ordering edges between them
- * (pcmk__primitive_internal_constraints, ordering constraints between primitives, fencing).
+ * (pcmk__primitive_internal_constraints, ordering constraints between primitives, fencing, and
+ * pcmk__order_probes' probe-before-stop and probe-before-restart orderings).
  *
  * Ids follow Pacemaker's creation order where the graph's synapse order depends on it: fencing,
  * then probes (node by node, resources in order), then each primitive's demote, stops, start,
@@ -66,15 +67,34 @@ interface Built {
 }
 
 function add(b: Built, a: Omit<GAction, 'id' | 'inputs'>): GAction {
-  const full: GAction = { ...a, id: b.actions.length, inputs: [] };
+  // Every action has the same fields in the same order (one hidden class for V8, and no spread):
+  // a large transition holds a probe per resource and node.
+  const full: GAction = {
+    id: b.actions.length,
+    key: a.key,
+    rsc: a.rsc,
+    task: a.task,
+    intervalMs: a.intervalMs,
+    node: a.node,
+    optional: a.optional,
+    runnable: a.runnable,
+    pseudo: a.pseudo,
+    reason: a.reason,
+    inputs: [],
+    expectedRc: a.expectedRc,
+    phase: a.phase,
+  };
   b.actions.push(full);
   if (a.rsc !== undefined) {
-    const m = b.byRsc.get(a.rsc) ?? new Map<string, GAction[]>();
+    let m = b.byRsc.get(a.rsc);
+    if (m === undefined) {
+      m = new Map<string, GAction[]>();
+      b.byRsc.set(a.rsc, m);
+    }
     const kind = a.task === 'monitor' && a.intervalMs === 0 ? 'probe' : a.task === 'monitor' ? 'recurring' : a.task;
-    const list = m.get(kind) ?? [];
-    list.push(full);
-    m.set(kind, list);
-    b.byRsc.set(a.rsc, m);
+    const list = m.get(kind);
+    if (list === undefined) m.set(kind, [full]);
+    else list.push(full);
   }
   return full;
 }
@@ -135,7 +155,7 @@ function probeTargets(r: WRsc, node: WNode, never: ReadonlySet<string>, plans: R
   if (r.container !== undefined && !r.isRemoteConnection) return;
   if (r.orphan || stateKnown(r, node)) return;
   if (r.exclusiveNodes !== undefined && !r.exclusiveNodes.has(node.name)) return;
-  if (never.has(`${r.id}\u0000${node.name}`)) return;
+  if (never.size > 0 && never.has(`${r.id}\u0000${node.name}`)) return;
   if (!plans.has(r)) return;
   out.push(r);
 }
@@ -782,6 +802,98 @@ function constraintOrderings(b: Built, orders: readonly PrimOrder[]): void {
   }
 }
 
+/**
+ * add_probe_orderings_for_stops (pcmk_sched_probes.c): for an ordering "stop X then Y" with X a
+ * primitive other than Y's, every probe of X comes before Y too (a probe that finds X running
+ * makes the stop needed only in the next transition). The orderings whose first side is a
+ * primitive's stop: a group member's stop before the group's stopped, the members' reverse order
+ * (a later member stops before an earlier one), and the stop side of primitive orderings and
+ * their symmetrical inverses. Groups and clones have no probes of their own.
+ */
+function probeThenOrderings(u: Unpacked, b: Built, orders: readonly PrimOrder[]): void {
+  if (!u.flags.startupProbes) return;
+  const probesBefore = (first: WRsc, thens: readonly GAction[]): void => {
+    if (thens.length === 0) return;
+    const probes = actionsOf(b, first, 'probe');
+    for (const probe of probes) for (const then of thens) order(probe, then);
+  };
+  const visit = (r: WRsc): void => {
+    for (const c of r.children) visit(c);
+    if (r.variant !== 'group') return;
+    const stopped = actionsOf(b, r, 'stopped');
+    for (const m of r.children) if (m.variant === 'primitive') probesBefore(m, stopped);
+  };
+  for (const top of u.resources) visit(top);
+  probeRestartOrderings(u, b, orders);
+  for (const o of orders) {
+    const origin = o.origin;
+    if (origin !== undefined && (isGroupOrder(origin) || isInterleaved(origin) || origin.anyOf !== undefined)) continue;
+    for (const f of o.firsts) {
+      if (f === o.then) continue;
+      // A constraint's first side is the resource it names: a clone has no probes of its own.
+      if (o.firstAction === 'stop' && f.variant === 'primitive' && (origin === undefined || origin.first === f)) {
+        probesBefore(f, actionsOf(b, o.then, o.thenAction));
+      }
+      if (!o.symmetrical || inverse[o.thenAction] !== 'stop' || o.then.variant !== 'primitive') continue;
+      if (origin !== undefined && origin.then !== o.then) continue;
+      const fi = inverse[o.firstAction];
+      if (fi) probesBefore(o.then, actionsOf(b, f, fi));
+    }
+  }
+}
+
+/**
+ * add_restart_orderings_for_probe, for primitives outside clones: a probe comes before the start
+ * of its resource, and so (in case that start is part of a restart) before the stop of every other
+ * primitive whose start that start implies, transitively: the later members of an ordered group,
+ * and the "then" side of mandatory start-then-start orderings between primitives. Stops implied by
+ * fencing (pseudo-actions) are left out, as Pacemaker leaves them out.
+ */
+function probeRestartOrderings(u: Unpacked, b: Built, orders: readonly PrimOrder[]): void {
+  const impliedStarts = new Map<WRsc, WRsc[]>();
+  const implies = (first: WRsc, then: WRsc): void => {
+    const list = impliedStarts.get(first);
+    if (list === undefined) impliedStarts.set(first, [then]);
+    else if (!list.includes(then)) list.push(then);
+  };
+  const visit = (r: WRsc): void => {
+    if (r.variant === 'clone' || r.variant === 'bundle') return;
+    for (const c of r.children) visit(c);
+    // A group's members start in order unless ordered=false (the default is true).
+    const ordered = r.meta.get('ordered');
+    if (r.variant !== 'group' || (ordered !== undefined && !isTrue(ordered))) return;
+    const members = r.children.filter((c) => c.variant === 'primitive');
+    for (let i = 1; i < members.length; i++) implies(members[i - 1]!, members[i]!);
+  };
+  for (const top of u.resources) visit(top);
+  for (const o of orders) {
+    const origin = o.origin;
+    if (origin === undefined || origin.kind !== 'Mandatory' || origin.anyOf !== undefined || isGroupOrder(origin) || isInterleaved(origin)) continue;
+    if (o.firstAction !== 'start' || o.thenAction !== 'start' || o.firsts.length !== 1) continue;
+    const first = o.firsts[0]!;
+    if (first === o.then || first.variant !== 'primitive' || o.then.variant !== 'primitive') continue;
+    if (cloneAncestor(first) !== undefined || cloneAncestor(o.then) !== undefined) continue;
+    implies(first, o.then);
+  }
+  if (impliedStarts.size === 0) return;
+  for (const [rsc, byKind] of b.byRsc) {
+    const probes = byKind.get('probe');
+    const r = probes !== undefined ? u.byId.get(rsc) : undefined;
+    if (r === undefined || !impliedStarts.has(r)) continue;
+    const seen = new Set<WRsc>([r]);
+    const stack = [...impliedStarts.get(r)!];
+    const stops: GAction[] = [];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (seen.has(x)) continue;
+      seen.add(x);
+      for (const stop of actionsOf(b, x, 'stop')) if (!stop.pseudo) stops.push(stop);
+      for (const next of impliedStarts.get(x) ?? []) if (!seen.has(next)) stack.push(next);
+    }
+    for (const probe of probes!) for (const stop of stops) order(probe, stop);
+  }
+}
+
 function fencingOrderings(b: Built, u: Unpacked, stonith: ReadonlyMap<string, GAction>): void {
   // order_start_vs_fencing: starts (and promotes) of resources that require fencing wait for it.
   for (const s of stonith.values()) {
@@ -888,16 +1000,40 @@ function dropLoadLoops(b: Built): void {
   }
 }
 
-/** Gives ids in Pacemaker's creation order (phase, then creation) and maps the inputs. */
+/**
+ * Gives ids in Pacemaker's creation order (phase, then creation) and maps the inputs. Ids are the
+ * actions' indexes, and phases are few: a stable bucket pass instead of a comparison sort.
+ */
 function renumber(actions: GAction[]): void {
-  const sorted = [...actions].sort((a, b) => (a.phase ?? 2) - (b.phase ?? 2) || a.id - b.id);
-  const newId = new Map<number, number>();
-  sorted.forEach((a, i) => newId.set(a.id, i));
-  for (const a of actions) {
-    a.id = newId.get(a.id) ?? a.id;
-    a.inputs = a.inputs.map((x) => newId.get(x) ?? x);
+  const phases = [...new Set(actions.map((a) => a.phase ?? 2))].sort((x, y) => x - y);
+  const newId = new Int32Array(actions.length);
+  const sorted: GAction[] = [];
+  for (const phase of phases) {
+    for (const a of actions) {
+      if ((a.phase ?? 2) !== phase) continue;
+      newId[a.id] = sorted.length;
+      sorted.push(a);
+    }
   }
-  actions.sort((a, b) => a.id - b.id);
+  for (const a of actions) {
+    a.id = newId[a.id]!;
+    const inputs = a.inputs;
+    for (let i = 0; i < inputs.length; i++) inputs[i] = newId[inputs[i]!]!;
+  }
+  for (let i = 0; i < sorted.length; i++) actions[i] = sorted[i]!;
+}
+
+/** Drops, in place, the inputs that can never run (see buildGraphActions). */
+function dropUnrunnableInputs(actions: readonly GAction[]): void {
+  for (const a of actions) {
+    const inputs = a.inputs;
+    let kept = 0;
+    for (let i = 0; i < inputs.length; i++) {
+      const id = inputs[i]!;
+      if (actions[id]?.runnable === true) inputs[kept++] = id;
+    }
+    inputs.length = kept;
+  }
 }
 
 /** The graph actions of a transition, with their ordering inputs. */
@@ -940,6 +1076,7 @@ export function buildGraphActions(u: Unpacked, plans: Map<WRsc, PrimPlan>, fenci
   oneOrMoreOrderings(b, cons.orders, plans);
   interleavedOrderings(b, cons.orders);
   constraintOrderings(b, orders);
+  probeThenOrderings(u, b, orders);
   fencingOrderings(b, u, stonith);
   shutdowns(b, u, fenced);
   dropLoadLoops(b);
@@ -947,7 +1084,7 @@ export function buildGraphActions(u: Unpacked, plans: Map<WRsc, PrimPlan>, fenci
   // An input that can never run does not hold its action back: whether the action itself can run
   // was decided by the ordering flags (pcmk__update_action_for_orderings), so the edge is dropped
   // as should_add_input_to_graph drops unrunnable optional inputs.
-  for (const a of b.actions) a.inputs = a.inputs.filter((id) => b.actions[id]?.runnable === true);
+  dropUnrunnableInputs(b.actions);
   return b.actions;
 }
 

@@ -1,8 +1,19 @@
 /**
- * `node packages/scheduler/dist/bench/bench-scheduler.js [--crm-simulate] [--max-resources N]`:
- * scheduler timings on the synthetic clusters of the scheduler anchor (groups of 4-5 primitives,
- * location preferences, orderings, anti-colocations, all started, node 1 lost), 8 x 400,
- * 16 x 1000 and 32 x 4000.
+ * `node packages/scheduler/dist/bench/bench-scheduler.js [--crm-simulate] [--max-resources N]
+ * [--shape unprobed|sparse]`: scheduler timings on the synthetic clusters of the scheduler anchor
+ * (groups of 4-5 primitives, location preferences, orderings, anti-colocations, all started, node
+ * 1 lost), 8 x 400, 16 x 1000 and 32 x 4000.
+ *
+ * Shapes (synthCib's `history`; calibration figures in packages/cib/src/synth.ts):
+ * - `unprobed` (default): history only on the node running each resource, so both schedulers
+ *   probe every resource on every other online node (R x (N - 2) probes). This is the shape that
+ *   reproduces the anchor: crm_simulate's memory matches it at every size (60 / 190 MB against
+ *   59 / 196, and 1.33 GB extrapolated at 32 x 4000 against 1.3 GB), its time at 8 x 400 (0.27-
+ *   0.30 s), and its growth (probes x actions, pcmk__order_probes). On this machine 16 x 1000
+ *   takes 3.7-4.0 s, half the anchor's 8.0 s: that pass is memory-bound, and the figures this
+ *   bench prints are the ratio to the crm_simulate it runs itself, not to the anchor's.
+ * - `sparse`: every resource's history on every node, so nothing needs probing. crm_simulate
+ *   grows about linearly here (16 x 1000: 1.4-1.6 s, 274 MB, further from the anchor's memory).
  *
  * Each size runs in a fresh child process, as `crm_simulate -R -x FILE` would: read and parse the
  * file (streamed in 64 KiB pieces, never held whole), schedule (the first, cold run is the
@@ -25,6 +36,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCibPieces, synthCib, writeXml } from '@paceline/cib';
+import type { SynthOptions } from '@paceline/cib';
 import { StringDecoder } from 'node:string_decoder';
 import { renderSummary } from '../render.js';
 import { schedulePhases } from '../schedule.js';
@@ -156,6 +168,28 @@ function runChild(file: string): ChildReport {
   return JSON.parse(out) as ChildReport;
 }
 
+/** A synthetic cluster shape the bench can run (`--shape NAME`). */
+interface Shape {
+  readonly name: string;
+  readonly about: string;
+  readonly history: SynthOptions['history'];
+}
+
+const shapes: readonly Shape[] = [
+  { name: 'unprobed', about: 'history only on the node running each resource: Pacemaker probes every resource on every other online node', history: 'running-node' },
+  { name: 'sparse', about: 'history of every resource on every node: nothing to probe', history: 'every-node' },
+];
+
+/** The shape `--shape NAME` names (default: the first); an unknown name is an error. */
+function shapeOption(argv: readonly string[]): Shape {
+  const i = argv.indexOf('--shape');
+  if (i < 0) return shapes[0]!;
+  const name = argv[i + 1];
+  const shape = shapes.find((s) => s.name === name);
+  if (!shape) throw new Error(`--shape: unknown shape ${JSON.stringify(name)} (known: ${shapes.map((s) => s.name).join(', ')})`);
+  return shape;
+}
+
 function fmt(ms: number): string {
   return ms.toFixed(0);
 }
@@ -169,12 +203,14 @@ function main(argv: readonly string[]): void {
   const compare = argv.includes('--crm-simulate') && hasCrmSimulate();
   const maxIdx = argv.indexOf('--max-resources');
   const compareMax = maxIdx >= 0 ? Number(argv[maxIdx + 1]) : 1000;
+  const shape = shapeOption(argv);
+  console.log(`shape: ${shape.name} (${shape.about})`);
   const dir = mkdtempSync(join(tmpdir(), 'paceline-bench-'));
   const growth: Growth[] = [];
   try {
     for (const size of sizes) {
       const file = join(dir, `cib-${size.nodes}x${size.resources}.xml`);
-      writeFileSync(file, writeXml(synthCib({ nodes: size.nodes, resources: size.resources, seed: 1, withStatus: true, node1Lost: true })));
+      writeFileSync(file, writeXml(synthCib({ nodes: size.nodes, resources: size.resources, seed: 1, withStatus: true, node1Lost: true, history: shape.history })));
       process.stderr.write(`${size.nodes} x ${size.resources}: running ...\n`);
       const r = runChild(file);
       const engine = r.steps.filter((s) => s.name !== 'read, parse');
