@@ -64,6 +64,8 @@ export interface QuorumState {
 
 export type ProtocolMessage =
   | { readonly t: 'heartbeat'; readonly view: ViewId | undefined; readonly epochMax: number }
+  /** "Are you there?": sent to a peer whose heartbeat is late; it answers with a heartbeat at once. */
+  | { readonly t: 'probe' }
   | { readonly t: 'propose'; readonly epoch: number; readonly members: readonly MemberRef[] }
   | {
       readonly t: 'flush';
@@ -98,6 +100,7 @@ export const MESSAGE_TYPE = {
   submit: 7,
   ordered: 8,
   ack: 9,
+  probe: 10,
 } as const satisfies Record<ProtocolMessage['t'], number>;
 
 /** Bounds a decoder enforces, so a peer with the key still cannot make us allocate without limit. */
@@ -295,6 +298,8 @@ export function encodeMessage(m: ProtocolMessage): Buffer {
       writeView(w, m.view);
       w.u48(m.epochMax);
       break;
+    case 'probe':
+      break;
     case 'propose':
       w.u48(m.epoch);
       writeMembers(w, m.members);
@@ -364,6 +369,8 @@ function decodeBody(type: number, r: Reader): ProtocolMessage | undefined {
       const epochMax = r.u48();
       return view === null || epochMax === undefined ? undefined : { t: 'heartbeat', view, epochMax };
     }
+    case MESSAGE_TYPE.probe:
+      return r.atEnd() ? { t: 'probe' } : undefined;
     case MESSAGE_TYPE.propose: {
       const epoch = r.u48();
       const members = r.list(B.membersMax, () => readMember(r));

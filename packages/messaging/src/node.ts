@@ -81,6 +81,8 @@ export type SendResult = { ok: true; msgId: number } | { ok: false; code: SendEr
 export interface CoreCounters {
   heartbeatsSent: number;
   lateHeartbeats: number;
+  /** Probes sent to peers whose heartbeat was late (see MessagingCore.probeLate). */
+  probesSent: number;
   peersLost: number;
   proposals: number;
   viewsInstalled: number;
@@ -190,6 +192,7 @@ export class MessagingCore {
   readonly counters: CoreCounters = {
     heartbeatsSent: 0,
     lateHeartbeats: 0,
+    probesSent: 0,
     peersLost: 0,
     proposals: 0,
     viewsInstalled: 0,
@@ -337,9 +340,10 @@ export class MessagingCore {
     if (v === undefined || !this.isAliveSet(v.members)) return undefined;
     const t = this.config.timing;
     let due = this.heartbeatDueMs();
-    for (const p of this.peers.values()) {
+    for (const [nodeId, p] of this.peers) {
       if (p.lost) continue;
       due = Math.min(due, p.lastHeardMs + (p.warned ? t.deadtimeMs : t.warntimeMs));
+      if (p.warned) due = Math.min(due, (this.probedMs.get(nodeId) ?? -Infinity) + t.retransmitIntervalMs);
     }
     return due;
   }
@@ -367,6 +371,10 @@ export class MessagingCore {
         this.epochMax = Math.max(this.epochMax, m.epochMax);
         this.peerOf(from.nodeId).view = m.view;
         this.heartbeatIfDue(nowMs, true);
+        break;
+      case 'probe':
+        // Answered at once, to the prober only: its next probe may be a retransmit interval away.
+        this.sendTo([from.nodeId], { t: 'heartbeat', view: this.installed?.id, epochMax: this.epochMax });
         break;
       case 'propose':
         this.onPropose(from, m, nowMs);
@@ -406,6 +414,7 @@ export class MessagingCore {
   tick(nowMs: number): void {
     this.heartbeatIfDue(nowMs, false);
     this.detectFailures(nowMs);
+    this.probeLate(nowMs);
     this.driveMembership(nowMs);
     this.retransmit(nowMs);
     this.maybeAck(nowMs, false);
@@ -455,6 +464,27 @@ export class MessagingCore {
     p.lost = false;
     return true;
   }
+
+  /**
+   * A peer whose heartbeat is late (silent past the warntime) is asked directly, every retransmit
+   * interval until it answers or the deadtime passes: a lost heartbeat then costs a round trip,
+   * not an interval. This is what lets heartbeats be sparse (one every 200 ms by default, half the
+   * packets, and of an idle node's CPU, of the former 100 ms) while a peer is declared lost only
+   * when its heartbeats and some fifteen probes in a row all went unanswered.
+   */
+  private probeLate(nowMs: number): void {
+    const t = this.config.timing;
+    for (const [nodeId, p] of this.peers) {
+      if (!p.warned || p.lost) continue;
+      if (nowMs - (this.probedMs.get(nodeId) ?? -Infinity) < t.retransmitIntervalMs) continue;
+      this.probedMs.set(nodeId, nowMs);
+      this.counters.probesSent += 1;
+      this.sendTo([nodeId], { t: 'probe' });
+    }
+  }
+
+  /** nodeId -> when this node last probed it (probeLate). */
+  private readonly probedMs = new Map<number, number>();
 
   private peerOf(nodeId: number): Peer {
     const p = this.peers.get(nodeId);

@@ -283,7 +283,7 @@ export class NodeRuntime {
 
   private transmit(to: readonly number[], message: ProtocolMessage): void {
     const datagram = this.codec.seal(MESSAGE_TYPE[message.t], encodeMessage(message));
-    const everyLink = message.t === 'heartbeat';
+    const everyLink = message.t === 'heartbeat' || message.t === 'probe';
     const mcastDone = new Set<number>();
     for (const nodeId of to) {
       for (const i of everyLink ? this.links.keys() : this.linksFor(nodeId)) {
