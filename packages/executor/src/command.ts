@@ -85,13 +85,27 @@ function perActionVar(name: string): boolean {
   return /^OCF_(RESKEY_|RESOURCE_|CHECK_LEVEL$|TRACE_RA$|ROOT$|RA_VERSION_|EXIT_REASON_SUPPORTED$)/.test(name);
 }
 
+/** baseEnv -> its plain environment, computed once per base (see plainEnv). */
+const plainEnvOf = new WeakMap<object, Readonly<Record<string, string>>>();
+
+/**
+ * The base environment without per-action variables, PATH defaulted. Computed once per base
+ * object and copied for each action (a monitor every few seconds filtered every variable of the
+ * daemon's environment each time); a base is therefore taken as it is when first used, which is
+ * why the real executor gives a snapshot of process.env, not process.env itself.
+ */
 function plainEnv(ctx: CommandContext): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ctx.baseEnv)) {
-    if (v !== undefined && !perActionVar(k)) env[k] = v;
+  let base = plainEnvOf.get(ctx.baseEnv);
+  if (base === undefined) {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ctx.baseEnv)) {
+      if (v !== undefined && !perActionVar(k)) env[k] = v;
+    }
+    if (env.PATH === undefined || env.PATH === '') env.PATH = FALLBACK_PATH;
+    base = env;
+    if (ctx.baseEnv !== process.env) plainEnvOf.set(ctx.baseEnv, base);
   }
-  if (env.PATH === undefined || env.PATH === '') env.PATH = FALLBACK_PATH;
-  return env;
+  return { ...base };
 }
 
 /** Pacemaker's spelling of meta attribute variables: dashes become underscores. */

@@ -5,6 +5,7 @@
  * (SimProcessRunner, sim-process.ts).
  */
 import { spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -170,10 +171,15 @@ export class RealProcessRunner implements ProcessRunner {
       return { killGroup: () => undefined };
     }
     const [pid, inFd, outFd, errFd] = fds;
-    const stdin = new Socket({ fd: inFd, readable: false, writable: true });
-    // An agent that exits without reading stdin makes our write fail with EPIPE: not an error.
-    stdin.on('error', () => undefined);
-    stdin.end(spec.stdin ?? '');
+    if (spec.stdin === undefined) {
+      // Nothing to write: closing our end gives the child end of file, without a stream for it.
+      closeSync(inFd);
+    } else {
+      const stdin = new Socket({ fd: inFd, readable: false, writable: true });
+      // An agent that exits without reading stdin makes our write fail with EPIPE: not an error.
+      stdin.on('error', () => undefined);
+      stdin.end(spec.stdin);
+    }
     const child = new ChildEnd(sink, new Socket({ fd: outFd, readable: true, writable: false }), new Socket({ fd: errFd, readable: true, writable: false }));
     try {
       native.watch(pid, (exitCode, signal) => {

@@ -21,6 +21,8 @@ export function createExecutor(opts: RealExecutorOptions = {}): Executor {
     runner: opts.runner ?? new RealProcessRunner(),
     locator: opts.locator ?? new FsAgentLocator(paths),
     actionsParallelMax: opts.actionsParallelMax ?? defaultActionsParallelMax(availableParallelism()),
-    baseEnv: opts.baseEnv ?? process.env,
+    // A snapshot: reading process.env walks the C environment on every access, which every
+    // agent run paid for (a daemon does not change its own environment after start).
+    baseEnv: opts.baseEnv ?? { ...process.env },
   });
 }
