@@ -321,8 +321,8 @@ export function fenceDevicesFor(devices: readonly FenceDevice[], target?: string
 
 export class ControllerCore {
   readonly self: ControllerNode;
-  private readonly nodes: readonly ControllerNode[];
-  private readonly nodeById: Map<number, ControllerNode>;
+  private nodes: readonly ControllerNode[];
+  private nodeById: Map<number, ControllerNode>;
   private readonly timing: ControllerTiming;
   readonly counters: ControllerCounters = {
     messagesDropped: 0,
@@ -450,6 +450,16 @@ export class ControllerCore {
 
   nodeName(id: number): string {
     return this.nodeById.get(id)?.name ?? String(id);
+  }
+
+  /**
+   * Replaces the configured nodes (an agreed nodelist change of the messaging layer: a node
+   * added to or removed from the running cluster). The CIB's node entries follow the joins as
+   * before: a new node gets its entry when it first joins.
+   */
+  setNodes(nodes: readonly ControllerNode[]): void {
+    this.nodes = [...nodes];
+    this.nodeById = new Map(nodes.map((n) => [n.id, n]));
   }
 
   private nodeByName(name: string): ControllerNode | undefined {

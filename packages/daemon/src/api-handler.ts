@@ -6,7 +6,9 @@
 import { cibadmin, escapeAttr, formatVersion, parseXml, readCib, writeElement, firstChild, childElements, type XmlElement } from '@paceline/cib';
 import { planTransition, schedule, type FenceDevice } from '@paceline/scheduler';
 import { ApiError, fenceDevicesFor, fenceLevelsFor, type CibUpdateParams, type FenceHistoryEntry, type WireCibRequest } from '@paceline/controller';
-import type { RunningNode } from './node.js';
+import type { ClusterNodeConfig } from './config.js';
+import type { NodelistState, RunningNode } from './node.js';
+import { withNodeAdded, withNodeRemoved } from './nodelist-change.js';
 
 type Params = Record<string, unknown> | undefined;
 
@@ -30,6 +32,7 @@ async function viaController(p: Promise<unknown>): Promise<unknown> {
     switch (code) {
       case 'conflict':
       case 'no-quorum':
+      case 'unavailable':
         throw new ApiError(code, message);
       case 'not-joined':
         throw new ApiError('unavailable', message);
@@ -38,6 +41,23 @@ async function viaController(p: Promise<unknown>): Promise<unknown> {
         throw new ApiError('not-found', message);
       default:
         throw new ApiError(code === undefined ? 'internal' : 'bad-params', message);
+    }
+  }
+}
+
+/**
+ * Runs a controller request again while the membership is changing under it (refused as
+ * not-joined, or indeterminate: the view changed before a quorum acknowledged it), as after an
+ * agreed nodelist change, which installs a new view. For idempotent requests only.
+ */
+async function whenJoined<T>(request: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await request();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (i >= attempts || (code !== 'not-joined' && code !== 'indeterminate')) throw e;
+      await new Promise((r) => setTimeout(r, 250));
     }
   }
 }
@@ -136,6 +156,23 @@ function activeNodes(node: RunningNode, rsc: string): string[] {
 
 export function makeApiHandler(node: RunningNode) {
   /** Replaces the constraints section with `edit(current)`, based on the version read (retried on conflict). */
+  /**
+   * A nodelist edit as read-modify-write: made from the list in force, proposed with its version,
+   * made again from the newer list when another change came first (as editConstraints does).
+   */
+  const changeNodelist = async (edit: (list: NodelistState) => { node: ClusterNodeConfig; nodes: ClusterNodeConfig[] }): Promise<{ node: ClusterNodeConfig; nodelist: NodelistState }> => {
+    for (let attempt = 1; ; attempt++) {
+      const list = node.nodelist();
+      const { node: entry, nodes } = edit(list);
+      try {
+        return { node: entry, nodelist: (await viaController(node.changeNodelist(nodes, list.version))) as NodelistState };
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.code !== 'conflict' || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+  };
+
   const editConstraints = async (edit: (children: XmlElement[]) => XmlElement[]): Promise<unknown> => {
     for (let attempt = 0; ; attempt++) {
       const cib = node.core.cib;
@@ -274,6 +311,39 @@ export function makeApiHandler(node: RunningNode) {
         if (target !== undefined && !node.status().nodes.some((n) => n.name === target)) throw new ApiError('not-found', `no node named ${target}`);
         await viaController(node.request({ kind: 'fence-history-clear', ...(target !== undefined ? { target } : {}) }));
         return { target: target ?? '*' };
+      }
+      case 'cluster.add-node': {
+        const id = p?.['id'];
+        const votes = p?.['votes'];
+        if (id !== undefined && typeof id !== 'number') throw new ApiError('bad-params', 'id must be a number');
+        if (votes !== undefined && typeof votes !== 'number') throw new ApiError('bad-params', 'votes must be a number');
+        const req = { name: str(p, 'name', true)!, address: str(p, 'address', true)!, ...(id !== undefined ? { id } : {}), ...(votes !== undefined ? { votes } : {}) };
+        return changeNodelist((list) => withNodeAdded(list, req));
+      }
+      case 'cluster.remove-node': {
+        const name = str(p, 'name', true)!;
+        const { node: removed, nodelist } = await changeNodelist((list) => withNodeRemoved(list, name));
+        // As crm_node --remove: the node's entries leave the CIB too (its status first, which is not
+        // validated, then its configuration entry), so that the cluster no longer waits for it or
+        // wants it fenced. A CIB that does not validate keeps the configuration entry: `cib` says
+        // so, and the nodelist change stands. Names are checked node names (config.ts NODE_NAME):
+        // no quote can end the XPath literal.
+        const cib: { removed: string[]; kept?: string } = { removed: [] };
+        const entries = [
+          { scope: 'status', xpath: `/cib/status/node_state[@uname='${removed.name}']` },
+          { scope: 'nodes', xpath: `/cib/configuration/nodes/node[@uname='${removed.name}']` },
+        ];
+        for (const { scope, xpath } of entries) {
+          try {
+            await viaController(whenJoined(() => node.request({ kind: 'cib-update', request: { op: 'delete', scope, xpath } })));
+            cib.removed.push(xpath);
+          } catch (e) {
+            if (e instanceof ApiError && e.code === 'not-found') continue;
+            cib.kept = `${xpath}: ${e instanceof Error ? e.message : String(e)}`;
+            break;
+          }
+        }
+        return { node: removed, nodelist, cib };
       }
       case 'fence.request': {
         const target = str(p, 'target', true)!;

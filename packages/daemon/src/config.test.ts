@@ -31,7 +31,9 @@ describe('node config', () => {
     expect(c.node).toEqual({ id: 1, name: 'node1' });
     expect(c.nodes.map((n) => [n.id, n.votes])).toEqual([[1, 1], [2, 1], [3, 1]]);
     expect(c.messagingFile).toMatchObject({ clusterName: 'lab', nodeId: 1, authkeyPath: '/etc/paceline/authkey' });
-    expect(c.messagingFile.nodes[1]).toEqual({ nodeId: 2, votes: 1, addresses: ['10.77.0.12:5405'] });
+    expect(c.messagingFile.nodes[1]).toEqual({ nodeId: 2, votes: 1, name: 'node2', addresses: ['10.77.0.12:5405'] });
+    expect(c.nodelistVersion).toBe(0);
+    expect(c.messaging.core.nodelistVersion).toBe(0);
     expect(c.messaging.addresses.get(3)).toEqual([{ host: '10.77.0.13', port: 5405 }]);
     expect(c.api).toEqual({ socket: '/run/paceline/api.sock', group: 'haclient', tcp: { host: '127.0.0.1', port: 7405, tokenPath: '/etc/paceline/api-token' } });
     expect(c.log).toEqual({ level: 'info', target: { kind: 'stderr' } });

@@ -10,7 +10,7 @@
  *
  * Relative paths in the file are resolved against the directory of the file.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join as joinPath, resolve } from 'node:path';
 import {
   AUTHKEY_PATH_DEFAULT,
@@ -54,6 +54,8 @@ export interface NodeConfig {
   readonly node: { readonly id: number; readonly name: string };
   /** Every configured node, sorted by id. */
   readonly nodes: readonly ClusterNodeConfig[];
+  /** Version of `nodes`: 0 as first written, then the version of each agreed nodelist change the node stored. */
+  readonly nodelistVersion: number;
   /** The file form handed to the messaging layer (top-level cluster name and nodes filled in). */
   readonly messagingFile: MessagingFileConfig;
   /** The messaging layer's resolved configuration. */
@@ -107,6 +109,12 @@ export const CONFIG_FIELDS: readonly FieldDoc[] = [
   { path: 'nodes[].name', type: 'string', required: true, help: 'Unique node name: letters, digits, `.`, `_`, `-`; at most 63 characters.' },
   { path: 'nodes[].addresses', type: 'string[]', required: true, help: 'One `host:port` per messaging link, in link order.' },
   { path: 'nodes[].votes', type: 'integer', default: NODE_CONFIG_DEFAULTS.votes.value, help: NODE_CONFIG_DEFAULTS.votes.reason },
+  {
+    path: 'nodelistVersion',
+    type: 'integer',
+    default: 0,
+    help: 'Version of `nodes`, written by the node itself: each agreed change of the running cluster (`paceline cluster join` of a new node, `paceline cluster remove`) adds one, and every member rewrites `nodes` and this field. A member that starts with an older version takes the newest list from its peers.',
+  },
   { path: 'messaging', type: 'object', default: '{}', help: "The messaging layer's file config without clusterName, nodeId, nodes (filled in from the top level)." },
   { path: 'messaging.authkeyPath', type: 'string', default: NODE_CONFIG_DEFAULTS.authkeyPath.value, help: NODE_CONFIG_DEFAULTS.authkeyPath.reason },
   { path: 'messaging.crypto', type: 'object', help: 'Packet protection.' },
@@ -174,7 +182,8 @@ function quorumFields(): FieldDoc[] {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** A node name: letters, digits, `.`, `_`, `-`, at most 63 characters, not starting with a punctuation mark. */
+export const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** Collects diagnostics while checking one file. */
 class Checker {
@@ -275,8 +284,10 @@ export function parseNodeConfig(value: unknown, baseDir = '/'): NodeConfigResult
   const clusterName = c.get(value, 'clusterName', '', 'string', true) as string | undefined;
   const nodes = checkNodes(c, value);
   const self = checkSelf(c, value, nodes);
+  const nodelistVersion = (c.get(value, 'nodelistVersion', '', 'integer') as number | undefined) ?? 0;
+  if (nodelistVersion < 0) c.error('nodelistVersion', `must not be negative (${nodelistVersion})`);
   const dataDir = c.filePath(value, 'dataDir', '', NODE_CONFIG_DEFAULTS.dataDir.value);
-  const messaging = checkMessaging(c, value, clusterName, self?.id, nodes, dataDir);
+  const messaging = checkMessaging(c, value, clusterName, self?.id, nodes, dataDir, nodelistVersion);
   const api = checkApi(c, value);
   const log = checkLog(c, value);
   const agents = checkAgents(c, value);
@@ -284,7 +295,7 @@ export function parseNodeConfig(value: unknown, baseDir = '/'): NodeConfigResult
   if (c.failed || clusterName === undefined || self === undefined || messaging === undefined || dataDir === undefined || api === undefined || log === undefined || agents === undefined) {
     return { config: undefined, diagnostics: c.diagnostics };
   }
-  return { config: { clusterName, node: self, nodes, messagingFile: messaging.file, messaging: messaging.resolved, dataDir, api, log, agents, initialCib }, diagnostics: c.diagnostics };
+  return { config: { clusterName, node: self, nodes, nodelistVersion, messagingFile: messaging.file, messaging: messaging.resolved, dataDir, api, log, agents, initialCib }, diagnostics: c.diagnostics };
 }
 
 function checkNodes(c: Checker, root: Obj): ClusterNodeConfig[] {
@@ -363,6 +374,7 @@ function checkMessaging(
   nodeId: number | undefined,
   nodes: readonly ClusterNodeConfig[],
   dataDir: string | undefined,
+  nodelistVersion: number,
 ): { file: MessagingFileConfig; resolved: ResolvedConfig } | undefined {
   const m = c.section(root, 'messaging', '');
   if (m === undefined) return undefined;
@@ -385,7 +397,8 @@ function checkMessaging(
   const file: MessagingFileConfig = {
     clusterName,
     nodeId,
-    nodes: nodes.map((n) => ({ nodeId: n.id, votes: n.votes, addresses: n.addresses })),
+    nodes: nodes.map((n) => ({ nodeId: n.id, votes: n.votes, name: n.name, addresses: n.addresses })),
+    nodelistVersion,
     authkeyPath: authkeyPath ?? NODE_CONFIG_DEFAULTS.authkeyPath.value,
     ...(crypto !== undefined ? { crypto } : {}),
     ...(links !== undefined ? { links } : {}),
@@ -546,6 +559,36 @@ export function loadNodeConfig(path: string): NodeConfigResult {
   for (const [k, dir] of Object.entries(agents)) if (dir !== undefined && !existsSync(dir)) missing.push({ severity: 'warning', path: `agents.${k}`, reason: `${dir} does not exist` });
   const diagnostics = [...result.diagnostics, ...missing];
   return { config: missing.some((d) => d.severity === 'error') ? undefined : result.config, diagnostics };
+}
+
+/**
+ * Stores an agreed nodelist in the configuration file at `path`: its `nodes` and
+ * `nodelistVersion` are replaced, every other field is kept; the file is written whole (a
+ * temporary file beside it, synced, then renamed over it), so a crash leaves the old file or
+ * the new one. Does nothing when the file holds this version or a newer one already. Throws
+ * when the file cannot be read or written.
+ */
+export function storeNodelist(path: string, nodelist: { readonly version: number; readonly nodes: readonly ClusterNodeConfig[] }): boolean {
+  const value = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const stored = typeof value.nodelistVersion === 'number' ? value.nodelistVersion : 0;
+  if (stored >= nodelist.version) return false;
+  value.nodes = [...nodelist.nodes].sort((a, b) => a.id - b.id).map((n) => ({ id: n.id, name: n.name, addresses: [...n.addresses], votes: n.votes }));
+  value.nodelistVersion = nodelist.version;
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const fd = openSync(tmp, 'w', statSync(path).mode & 0o777);
+    try {
+      writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  return true;
 }
 
 /** One line per diagnostic: "error: nodes[1].id: duplicate node id 1 (also nodes[0])". */

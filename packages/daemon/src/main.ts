@@ -19,7 +19,7 @@ export async function runNodeCommand(configPath: string, opts: { stderr?: (s: st
   const log = new Logger({ level: config.log.level, target: config.log.target, node: config.node.name });
   let node;
   try {
-    node = await startNode(config, log);
+    node = await startNode(config, log, { configPath });
   } catch (e) {
     log.error('node-start-failed', { error: e instanceof Error ? e.message : String(e) });
     return 1;

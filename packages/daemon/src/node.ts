@@ -15,7 +15,7 @@ import { createExecutor, defaultAgentPaths, type AgentPaths, type Executor } fro
 import { ClusterNode, readAuthKey, describeKeyError, viewKey, type ViewInfo } from '@paceline/messaging';
 import { unpackCluster, type FenceDevice, type TransitionPlan } from '@paceline/scheduler';
 import { Store } from '@paceline/store';
-import type { NodeConfig } from './config.js';
+import { storeNodelist, type ClusterNodeConfig, type NodeConfig } from './config.js';
 import type { Logger } from './log.js';
 import { SchedulerThread } from './scheduler-thread.js';
 
@@ -42,6 +42,18 @@ export interface RunningNode {
   request(req: ClientRequest): Promise<unknown>;
   /** stonith_admin's manual fencing: `target`'s fencing levels, or the first of `devices` that can, run on this node (core.requestFence); resolves with the outcome. */
   fence(target: string, action: 'off' | 'on' | 'reboot', devices: FenceDevice | readonly FenceDevice[]): Promise<unknown>;
+  /** The nodelist in force: the configuration's, then each agreed change's. */
+  nodelist(): NodelistState;
+  /**
+   * Proposes `nodes` as the cluster's next nodelist through the messaging layer's ordered
+   * delivery (MessagingCore.proposeNodelist): every member applies it at the same point and
+   * stores it in its configuration file. `baseVersion`: the version of the list `nodes` was made
+   * from. Resolves with the nodelist once applied on this node; rejects with an Error whose `code`
+   * is no-quorum (this partition is not quorate, or the change would cost it its quorum),
+   * conflict (another change came first, or the view was being formed again: read the list and
+   * try again), bad-params, or unavailable (no outcome within NODELIST_CHANGE_TIMEOUT_MS).
+   */
+  changeNodelist(nodes: readonly ClusterNodeConfig[], baseVersion: number): Promise<NodelistState>;
   /** Subscribe to controller journal events (for the API's `cluster` topic). */
   onEvent(listener: (e: { event: string; [k: string]: unknown }) => void): () => void;
   /** Graceful: asks the DC to move resources away, waits (up to timeoutMs), then leaves. */
@@ -49,6 +61,25 @@ export interface RunningNode {
   /** Resolves when the node stops for any reason (fatal error included). */
   /** Resolves once the node has stopped, with the exit status it stopped with (0, or 1 after a fatal error or a self-fence). */
   readonly stopped: Promise<number>;
+}
+
+/** A nodelist with its version (NodeConfig.nodes and nodelistVersion as they are now). */
+export interface NodelistState {
+  readonly version: number;
+  readonly nodes: readonly ClusterNodeConfig[];
+}
+
+export interface StartNodeOptions {
+  /** The node's configuration file: agreed nodelist changes are stored in it (storeNodelist). */
+  readonly configPath?: string;
+}
+
+/** How long a proposed nodelist change may take to be ordered and applied: many view changes' worth. */
+export const NODELIST_CHANGE_TIMEOUT_MS = 10_000;
+
+/** An error with the code the API maps (api-handler.ts viaController). */
+function codedError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
 }
 
 function agentPaths(cfg: NodeConfig): AgentPaths {
@@ -60,7 +91,7 @@ function agentPaths(cfg: NodeConfig): AgentPaths {
   };
 }
 
-export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNode> {
+export async function startNode(cfg: NodeConfig, log: Logger, opts: StartNodeOptions = {}): Promise<RunningNode> {
   mkdirSync(cfg.dataDir, { recursive: true });
   const store = new Store(join(cfg.dataDir, 'paceline.db'));
   let cibXml = store.currentCib()?.xml;
@@ -219,6 +250,35 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
     core.onMessage(e.sender, e.data, now(), Date.now());
     pump();
   });
+  // Agreed nodelist changes: in force in the messaging layer already; here the controller's node
+  // names follow, the configuration file stores the list, and a change this node proposed is answered.
+  let nodelist: NodelistState = { version: cfg.nodelistVersion, nodes: cfg.nodes };
+  const nodelistOutcomes = new Map<number, { ok: true } | { ok: false; reason: string }>();
+  const nodelistWaiters = new Map<number, (outcome: { ok: true } | { ok: false; reason: string }) => void>();
+  const nodelistOutcome = (msgId: number, outcome: { ok: true } | { ok: false; reason: string }): void => {
+    const waiter = nodelistWaiters.get(msgId);
+    nodelistWaiters.delete(msgId);
+    if (waiter !== undefined) waiter(outcome);
+    else if (nodelistOutcomes.size < 64) nodelistOutcomes.set(msgId, outcome); // the proposal's reply is still on its way
+  };
+  messaging.on('nodelist', (e) => {
+    nodelist = { version: e.nodelist.version, nodes: e.nodelist.nodes.map((n) => ({ id: n.nodeId, name: n.name === '' ? String(n.nodeId) : n.name, addresses: [...n.addresses], votes: n.votes })) };
+    core.setNodes(nodelist.nodes.map((n) => ({ id: n.id, name: n.name })));
+    log.info('nodelist', { version: nodelist.version, cause: e.cause, by: core.nodeName(e.sender), nodes: nodelist.nodes.map((n) => `${n.id}:${n.name}`) });
+    if (opts.configPath !== undefined) {
+      try {
+        storeNodelist(opts.configPath, nodelist);
+      } catch (err) {
+        // The list is in force; a node restarted from the older file catches up from its peers.
+        log.error('nodelist-store-failed', { path: opts.configPath, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    if (e.cause === 'change' && e.sender === cfg.node.id) nodelistOutcome(e.msgId, { ok: true });
+  });
+  messaging.on('nodelist-refused', (e) => {
+    log.warn('nodelist-refused', { by: core.nodeName(e.sender), reason: e.reason });
+    if (e.sender === cfg.node.id) nodelistOutcome(e.msgId, { ok: false, reason: e.reason });
+  });
   messaging.on('peer-lost', (e) => log.warn('peer-lost', { nodeId: e.nodeId, silentMs: Math.round(e.silentMs) }));
   messaging.on('late-heartbeat', (e) => {
     log.warn('late-heartbeat', { nodeId: e.nodeId, silentMs: Math.round(e.silentMs) });
@@ -293,6 +353,25 @@ export async function startNode(cfg: NodeConfig, log: Logger): Promise<RunningNo
         core.requestFence(reqId, target, action, devices, now(), Date.now());
         pump();
       });
+    },
+    nodelist: () => nodelist,
+    async changeNodelist(nodes, baseVersion) {
+      const r = await messaging.proposeNodelist(nodes.map((n) => ({ nodeId: n.id, votes: n.votes, name: n.name, addresses: [...n.addresses] })), baseVersion);
+      if (!r.ok) throw codedError(r.code === 'not-quorate' ? 'no-quorum' : 'bad-params', r.code === 'not-quorate' ? 'this partition is not quorate: the nodelist cannot change' : `the nodelist was refused: ${r.code}`);
+      const outcome = nodelistOutcomes.get(r.msgId) ?? (await new Promise<{ ok: true } | { ok: false; reason: string }>((resolve) => {
+        const timer = setTimeout(() => {
+          nodelistWaiters.delete(r.msgId);
+          resolve({ ok: false, reason: `timeout: no outcome within ${NODELIST_CHANGE_TIMEOUT_MS / 1000} s (the change may still be applied; see \`paceline messaging status\`)` });
+        }, NODELIST_CHANGE_TIMEOUT_MS);
+        nodelistWaiters.set(r.msgId, (o) => {
+          clearTimeout(timer);
+          resolve(o);
+        });
+      }));
+      nodelistOutcomes.delete(r.msgId);
+      if (outcome.ok) return nodelist;
+      const code = outcome.reason.startsWith('timeout') ? 'unavailable' : /not quorate|lose quorum/.test(outcome.reason) ? 'no-quorum' : /came first|formed again/.test(outcome.reason) ? 'conflict' : 'bad-params';
+      throw codedError(code, `the cluster refused the nodelist change: ${outcome.reason}`);
     },
     onEvent(listener) {
       listeners.add(listener);

@@ -12,6 +12,10 @@ export interface NodeEntry {
   readonly nodeId: number;
   /** Quorum votes of this node (votequorum's quorum_votes). */
   readonly votes: number;
+  /** The node's name, carried in agreed nodelist changes (optional: the core does not need it). */
+  readonly name?: string;
+  /** One "host:port" per link, carried in agreed nodelist changes (the driver sends to them). */
+  readonly addresses?: readonly string[];
 }
 
 export interface QuorumConfig {
@@ -75,6 +79,8 @@ export interface LimitsConfig {
 export interface MessagingConfig {
   readonly clusterName: string;
   readonly nodes: readonly NodeEntry[];
+  /** Version of `nodes` (0: as first configured; each agreed nodelist change adds one). See messages.ts Nodelist. */
+  readonly nodelistVersion?: number;
   readonly quorum: QuorumConfig;
   readonly timing: TimingConfig;
   readonly limits: LimitsConfig;
@@ -145,6 +151,7 @@ function defaultsOf<T>(table: { readonly [K in keyof T]: { value: number } }): T
 export interface ConfigInput {
   clusterName: string;
   nodes: readonly (Partial<NodeEntry> & { nodeId: number })[];
+  nodelistVersion?: number;
   quorum?: Partial<QuorumConfig>;
   timing?: Partial<TimingConfig>;
   limits?: Partial<LimitsConfig>;
@@ -172,7 +179,7 @@ export function makeConfig(input: ConfigInput): { config: MessagingConfig; diagn
       continue;
     }
     seen.add(n.nodeId);
-    nodes.push({ nodeId: n.nodeId, votes: n.votes ?? 1 });
+    nodes.push({ nodeId: n.nodeId, votes: n.votes ?? 1, ...(n.name !== undefined ? { name: n.name } : {}), ...(n.addresses !== undefined ? { addresses: n.addresses } : {}) });
   }
   nodes.sort((a, b) => a.nodeId - b.nodeId);
   if (timing.deadtimeMs <= timing.heartbeatIntervalMs * 2) {
@@ -183,5 +190,7 @@ export function makeConfig(input: ConfigInput): { config: MessagingConfig; diagn
     diagnostics.push({ item: 'clusterName', reason: 'must be 1..255 bytes' });
   }
   const quorum: QuorumConfig = { ...QUORUM_DEFAULTS, ...input.quorum };
-  return { config: { clusterName: input.clusterName, nodes, quorum, timing, limits }, diagnostics };
+  const nodelistVersion = input.nodelistVersion ?? 0;
+  if (!Number.isSafeInteger(nodelistVersion) || nodelistVersion < 0) diagnostics.push({ item: 'nodelistVersion', reason: 'must be an integer >= 0' });
+  return { config: { clusterName: input.clusterName, nodes, nodelistVersion, quorum, timing, limits }, diagnostics };
 }

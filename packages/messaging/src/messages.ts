@@ -22,8 +22,8 @@ export interface ViewId {
   readonly leaderIncarnation: number;
 }
 
-/** Kinds of ordered entries. Append-only. */
-export const ENTRY_KIND = { data: 1, groupJoin: 2, groupLeave: 3 } as const;
+/** Kinds of ordered entries. Append-only. `nodelist`: a proposed nodelist (encodeNodelist), applied by every member at its place in the order. */
+export const ENTRY_KIND = { data: 1, groupJoin: 2, groupLeave: 3, nodelist: 4 } as const;
 export type EntryKind = (typeof ENTRY_KIND)[keyof typeof ENTRY_KIND];
 
 /** One fragment of an application message or group operation, as submitted to the leader. */
@@ -56,6 +56,27 @@ export interface ViewCut {
   readonly cutSeq: number;
 }
 
+/** One node of a cluster's nodelist as the members agree on it (corosync.conf's nodelist.node). */
+export interface NodelistEntry {
+  readonly nodeId: number;
+  readonly votes: number;
+  /** The node's name (the CIB's uname); empty when the configuration gave none. */
+  readonly name: string;
+  /** One "host:port" per link, in link order. */
+  readonly addresses: readonly string[];
+}
+
+/**
+ * The cluster's nodelist with its version. Version 0 is the nodelist of the configuration files
+ * as first written; every agreed change (ENTRY_KIND.nodelist) adds one. Members compare versions
+ * in flush reports, and an install carries the newest, so a member that missed a change (down or
+ * partitioned, or restarted from an older file) catches up in its next view.
+ */
+export interface Nodelist {
+  readonly version: number;
+  readonly nodes: readonly NodelistEntry[];
+}
+
 export interface QuorumState {
   readonly expectedVotes: number;
   /** Whether wait_for_all has been satisfied (all expected votes seen at once). */
@@ -63,7 +84,8 @@ export interface QuorumState {
 }
 
 export type ProtocolMessage =
-  | { readonly t: 'heartbeat'; readonly view: ViewId | undefined; readonly epochMax: number }
+  /** `nodelistVersion`: the sender's (messages.ts Nodelist); an optional trailing field, absent from older senders. */
+  | { readonly t: 'heartbeat'; readonly view: ViewId | undefined; readonly epochMax: number; readonly nodelistVersion?: number }
   /** "Are you there?": sent to a peer whose heartbeat is late; it answers with a heartbeat at once. */
   | { readonly t: 'probe' }
   | { readonly t: 'propose'; readonly epoch: number; readonly members: readonly MemberRef[] }
@@ -75,6 +97,10 @@ export type ProtocolMessage =
       readonly deliveredSeq: number;
       readonly quorum: QuorumState;
       readonly groups: readonly string[];
+      /** The sender's nodelist when its version is above 0 (an optional trailing field on the wire). */
+      readonly nodelist?: Nodelist;
+      /** The lowest seq of a nodelist change the sender received in its old view and has not delivered (it may be delivered in the cut). */
+      readonly pendingNodelistSeq?: number;
     }
   | { readonly t: 'reject'; readonly epochPromised: number }
   | {
@@ -84,11 +110,17 @@ export type ProtocolMessage =
       readonly cuts: readonly ViewCut[];
       readonly quorum: QuorumState;
       readonly groupTable: readonly GroupTableRow[];
+      /** The newest nodelist among the members' flush reports, when its version is above 0 (optional trailing field). */
+      readonly nodelist?: Nodelist;
+      /** A nodelist change may be delivered in a cut of this install: members may hold different lists until the next view. */
+      readonly nodelistUnsettled?: boolean;
     }
   | { readonly t: 'installed'; readonly epoch: number }
   | { readonly t: 'submit'; readonly epoch: number; readonly fragments: readonly Fragment[] }
   | { readonly t: 'ordered'; readonly epoch: number; readonly stableSeq: number; readonly entries: readonly OrderedEntry[] }
-  | { readonly t: 'ack'; readonly epoch: number; readonly prefixSeq: number; readonly nack: boolean };
+  | { readonly t: 'ack'; readonly epoch: number; readonly prefixSeq: number; readonly nack: boolean }
+  /** A newer nodelist, sent to a peer whose heartbeat reports an older version (it may not know the view's leader yet). */
+  | { readonly t: 'nodelist'; readonly nodelist: Nodelist };
 
 export const MESSAGE_TYPE = {
   heartbeat: 1,
@@ -101,6 +133,7 @@ export const MESSAGE_TYPE = {
   ordered: 8,
   ack: 9,
   probe: 10,
+  nodelist: 11,
 } as const satisfies Record<ProtocolMessage['t'], number>;
 
 /** Bounds a decoder enforces, so a peer with the key still cannot make us allocate without limit. */
@@ -109,6 +142,8 @@ export const DECODE_BOUNDS = {
   listMax: 65536,
   stringBytesMax: 255,
   groupsPerNodeMax: 1024,
+  /** Addresses of one node in a nodelist (one per link; corosync has at most 8 links). */
+  linksMax: 8,
 } as const;
 
 class Writer {
@@ -260,6 +295,68 @@ function readQuorum(r: Reader): QuorumState | undefined {
   return { expectedVotes, waitForAllMet: met === 1 };
 }
 
+function writeNodelist(w: Writer, nl: Nodelist): void {
+  w.u48(nl.version);
+  w.u32(nl.nodes.length);
+  for (const n of nl.nodes) {
+    w.u32(n.nodeId);
+    w.u8(n.votes);
+    w.str(n.name);
+    writeStrings(w, n.addresses);
+  }
+}
+
+function readNodelist(r: Reader): Nodelist | undefined {
+  const version = r.u48();
+  const nodes = r.list(DECODE_BOUNDS.membersMax, () => {
+    const nodeId = r.u32();
+    const votes = r.u8();
+    const name = r.str();
+    const addresses = r.list(DECODE_BOUNDS.linksMax, () => r.str());
+    return nodeId === undefined || votes === undefined || name === undefined || addresses === undefined ? undefined : { nodeId, votes, name, addresses };
+  });
+  return version === undefined || nodes === undefined ? undefined : { version, nodes };
+}
+
+/**
+ * The optional tail of flush and install: absent (older senders; version 0 and nothing pending),
+ * or a flags byte (1: a nodelist follows; 2: flush: a pending seq follows, install: unsettled),
+ * then the nodelist, then (flush) the seq.
+ */
+function writeNodelistTail(w: Writer, nl: Nodelist | undefined, pendingSeq: number | undefined, unsettled: boolean): void {
+  const flags = (nl !== undefined ? 1 : 0) | (pendingSeq !== undefined || unsettled ? 2 : 0);
+  if (flags === 0) return;
+  w.u8(flags);
+  if (nl !== undefined) writeNodelist(w, nl);
+  if (pendingSeq !== undefined) w.u48(pendingSeq);
+}
+
+function readNodelistTail(r: Reader, withSeq: boolean): { nodelist?: Nodelist; pendingSeq?: number; unsettled?: true } | null {
+  if (r.atEnd()) return {};
+  const flags = r.u8();
+  if (flags === undefined || flags < 1 || flags > 3) return null;
+  const nodelist = flags & 1 ? readNodelist(r) : undefined;
+  if (flags & 1 && nodelist === undefined) return null;
+  if (!(flags & 2)) return { ...(nodelist !== undefined ? { nodelist } : {}) };
+  if (!withSeq) return { ...(nodelist !== undefined ? { nodelist } : {}), unsettled: true };
+  const pendingSeq = r.u48();
+  return pendingSeq === undefined ? null : { ...(nodelist !== undefined ? { nodelist } : {}), pendingSeq };
+}
+
+/** The payload of a nodelist entry (ENTRY_KIND.nodelist): the proposed list with the version it would get. */
+export function encodeNodelist(nl: Nodelist): Buffer {
+  const w = new Writer(256);
+  writeNodelist(w, nl);
+  return w.done();
+}
+
+/** Decodes encodeNodelist's bytes; undefined when they are not exactly one nodelist. */
+export function decodeNodelist(data: Uint8Array): Nodelist | undefined {
+  const r = new Reader(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  const nl = readNodelist(r);
+  return nl !== undefined && r.atEnd() ? nl : undefined;
+}
+
 function writeFragment(w: Writer, f: Fragment): void {
   w.u48(f.submitId);
   w.u8(f.kind);
@@ -280,7 +377,7 @@ function readFragment(r: Reader): Fragment | undefined {
   const data = r.bytes();
   if (submitId === undefined || kind === undefined || group === undefined || msgId === undefined) return undefined;
   if (fragIndex === undefined || fragCount === undefined || data === undefined) return undefined;
-  if (kind !== ENTRY_KIND.data && kind !== ENTRY_KIND.groupJoin && kind !== ENTRY_KIND.groupLeave) return undefined;
+  if (kind !== ENTRY_KIND.data && kind !== ENTRY_KIND.groupJoin && kind !== ENTRY_KIND.groupLeave && kind !== ENTRY_KIND.nodelist) return undefined;
   if (fragCount < 1 || fragIndex >= fragCount) return undefined;
   return { submitId, kind, group, msgId, fragIndex, fragCount, data };
 }
@@ -297,6 +394,10 @@ export function encodeMessage(m: ProtocolMessage): Buffer {
     case 'heartbeat':
       writeView(w, m.view);
       w.u48(m.epochMax);
+      if (m.nodelistVersion !== undefined) w.u48(m.nodelistVersion);
+      break;
+    case 'nodelist':
+      writeNodelist(w, m.nodelist);
       break;
     case 'probe':
       break;
@@ -311,6 +412,7 @@ export function encodeMessage(m: ProtocolMessage): Buffer {
       w.u48(m.deliveredSeq);
       writeQuorum(w, m.quorum);
       writeStrings(w, m.groups);
+      writeNodelistTail(w, m.nodelist, m.pendingNodelistSeq, false);
       break;
     case 'reject':
       w.u48(m.epochPromised);
@@ -329,6 +431,7 @@ export function encodeMessage(m: ProtocolMessage): Buffer {
         w.u32(row.nodeId);
         writeStrings(w, row.groups);
       }
+      writeNodelistTail(w, m.nodelist, undefined, m.nodelistUnsettled === true);
       break;
     case 'installed':
       w.u48(m.epoch);
@@ -367,7 +470,13 @@ function decodeBody(type: number, r: Reader): ProtocolMessage | undefined {
     case MESSAGE_TYPE.heartbeat: {
       const view = readView(r);
       const epochMax = r.u48();
-      return view === null || epochMax === undefined ? undefined : { t: 'heartbeat', view, epochMax };
+      const nodelistVersion = r.atEnd() ? undefined : r.u48();
+      if (view === null || epochMax === undefined || (!r.atEnd() && nodelistVersion === undefined)) return undefined;
+      return nodelistVersion === undefined ? { t: 'heartbeat', view, epochMax } : { t: 'heartbeat', view, epochMax, nodelistVersion };
+    }
+    case MESSAGE_TYPE.nodelist: {
+      const nodelist = readNodelist(r);
+      return nodelist === undefined ? undefined : { t: 'nodelist', nodelist };
     }
     case MESSAGE_TYPE.probe:
       return r.atEnd() ? { t: 'probe' } : undefined;
@@ -383,9 +492,11 @@ function decodeBody(type: number, r: Reader): ProtocolMessage | undefined {
       const deliveredSeq = r.u48();
       const quorum = readQuorum(r);
       const groups = r.list(B.groupsPerNodeMax, () => r.str());
+      const tail = readNodelistTail(r, true);
       if (epoch === undefined || oldView === null || prefixSeq === undefined || deliveredSeq === undefined) return undefined;
-      if (quorum === undefined || groups === undefined) return undefined;
-      return { t: 'flush', epoch, oldView, prefixSeq, deliveredSeq, quorum, groups };
+      if (quorum === undefined || groups === undefined || tail === null) return undefined;
+      const { nodelist, pendingSeq } = tail;
+      return { t: 'flush', epoch, oldView, prefixSeq, deliveredSeq, quorum, groups, ...(nodelist !== undefined ? { nodelist } : {}), ...(pendingSeq !== undefined ? { pendingNodelistSeq: pendingSeq } : {}) };
     }
     case MESSAGE_TYPE.reject: {
       const epochPromised = r.u48();
@@ -442,8 +553,9 @@ function decodeInstall(r: Reader): ProtocolMessage | undefined {
     const groups = r.list(B.groupsPerNodeMax, () => r.str());
     return nodeId === undefined || groups === undefined ? undefined : { nodeId, groups };
   });
-  if (epoch === undefined || members === undefined || cuts === undefined || quorum === undefined || groupTable === undefined) return undefined;
-  return { t: 'install', epoch, members, cuts, quorum, groupTable };
+  const tail = readNodelistTail(r, false);
+  if (epoch === undefined || members === undefined || cuts === undefined || quorum === undefined || groupTable === undefined || tail === null) return undefined;
+  return { t: 'install', epoch, members, cuts, quorum, groupTable, ...(tail.nodelist !== undefined ? { nodelist: tail.nodelist } : {}), ...(tail.unsettled ? { nodelistUnsettled: true } : {}) };
 }
 
 /** Decodes a payload of the given wire type; undefined when it is not exactly one valid message. */

@@ -19,14 +19,18 @@
  *   the cut: the same messages in the same view, or not at all (virtual synchrony).
  * - Own messages not delivered by the cut are resubmitted whole in the next view.
  */
-import type { MessagingConfig } from './config.js';
+import type { MessagingConfig, NodeEntry, QuorumConfig } from './config.js';
 import {
+  decodeNodelist,
+  encodeNodelist,
   orderedEntry,
   ENTRY_KIND,
   type EntryKind,
   type Fragment,
   type GroupTableRow,
   type MemberRef,
+  type Nodelist,
+  type NodelistEntry,
   type OrderedEntry,
   type ProtocolMessage,
   type QuorumState,
@@ -61,6 +65,14 @@ export type NodeEvent =
    */
   | { readonly type: 'duplicate'; readonly view: ViewId; readonly seq: number; readonly sender: number; readonly msgId: number; readonly data: Uint8Array }
   | { readonly type: 'group'; readonly view: ViewId; readonly group: string; readonly members: readonly number[]; readonly joined: readonly number[]; readonly left: readonly number[] }
+  /**
+   * The nodelist changed: an agreed change was delivered (`cause` 'change', from `sender`'s
+   * message `msgId`), or a newer list came with a view install (`cause` 'catch-up'). The driver
+   * updates its peers' addresses; the host persists the list.
+   */
+  | { readonly type: 'nodelist'; readonly nodelist: Nodelist; readonly cause: 'change' | 'catch-up'; readonly sender: number; readonly msgId: number }
+  /** An agreed nodelist change every member refused alike (`reason`): see MessagingCore.proposeNodelist. */
+  | { readonly type: 'nodelist-refused'; readonly sender: number; readonly msgId: number; readonly reason: string }
   | { readonly type: 'late-heartbeat'; readonly nodeId: number; readonly silentMs: number }
   | { readonly type: 'peer-lost'; readonly nodeId: number; readonly silentMs: number };
 
@@ -75,7 +87,7 @@ export interface Ready {
   readonly events: NodeEvent[];
 }
 
-export type SendError = 'not-in-group' | 'message-too-large' | 'send-queue-full' | 'bad-group-name';
+export type SendError = 'not-in-group' | 'message-too-large' | 'send-queue-full' | 'bad-group-name' | 'not-quorate' | 'bad-nodelist';
 export type SendResult = { ok: true; msgId: number } | { ok: false; code: SendError };
 
 export interface CoreCounters {
@@ -102,6 +114,8 @@ interface Peer {
   warned: boolean;
   lost: boolean;
   view: ViewId | undefined;
+  /** The nodelist version of the peer's last heartbeat (which reported `view`). */
+  nodelistVersion: number | undefined;
 }
 
 interface OutMessage {
@@ -117,6 +131,8 @@ interface FlushReport {
   readonly deliveredSeq: number;
   readonly quorum: QuorumState;
   readonly groups: readonly string[];
+  readonly nodelist?: Nodelist;
+  readonly pendingNodelistSeq?: number;
 }
 
 interface Proposal {
@@ -175,6 +191,42 @@ function memberKey(members: readonly MemberRef[]): string {
   return members.map((m) => `${m.nodeId}:${m.incarnation}`).join(',');
 }
 
+/**
+ * The quorum policy in force for a nodelist: two_node applies while the list holds exactly two
+ * nodes (with more, votequorum's majority rule; wait_for_all then defaults to off again).
+ */
+function effectiveQuorum(q: QuorumConfig, nodes: readonly NodeEntry[]): QuorumConfig {
+  return q.twoNode && nodes.length !== 2 ? { ...q, twoNode: false } : q;
+}
+
+const votesOf = (nodes: readonly NodeEntry[]): number => nodes.reduce((sum, n) => sum + n.votes, 0);
+
+function nodelistEntries(nodes: readonly NodeEntry[]): NodelistEntry[] {
+  return nodes.map((n) => ({ nodeId: n.nodeId, votes: n.votes, name: n.name ?? '', addresses: n.addresses ?? [] }));
+}
+
+/** Whether `a` should replace `b`: a higher version (equal versions with different lists cannot both be agreed: see proposeNodelist; the larger encoding wins so every member picks alike). */
+function newerNodelist(a: Nodelist, b: Nodelist): boolean {
+  if (a.version !== b.version) return a.version > b.version;
+  return Buffer.compare(encodeNodelist(a), encodeNodelist(b)) > 0;
+}
+
+/** Why `next` cannot follow a nodelist (ids, votes, names), or undefined. */
+export function nodelistProblem(next: readonly NodelistEntry[]): string | undefined {
+  if (next.length === 0) return 'the nodelist would be empty';
+  const ids = new Set<number>();
+  const names = new Set<string>();
+  for (const n of next) {
+    if (!Number.isInteger(n.nodeId) || n.nodeId < 1 || n.nodeId > 0xffffffff) return `node id ${n.nodeId} is not in 1..4294967295`;
+    if (!Number.isInteger(n.votes) || n.votes < 0 || n.votes > 255) return `node ${n.nodeId}: votes ${n.votes} not in 0..255`;
+    if (ids.has(n.nodeId)) return `node id ${n.nodeId} twice`;
+    if (n.name !== '' && names.has(n.name)) return `node name ${n.name} twice`;
+    ids.add(n.nodeId);
+    names.add(n.name);
+  }
+  return undefined;
+}
+
 /** A heartbeat due within this fraction of an interval is sent on receipt of a peer's heartbeat. */
 export const HEARTBEAT_EARLY_FRACTION = 0.3;
 /**
@@ -207,6 +259,15 @@ export class MessagingCore {
   };
   private readonly peers = new Map<number, Peer>();
   private readonly configuredIds: number[];
+  /** The nodelist in force (config.nodes until an agreed change or a catch-up replaces it), sorted by id. */
+  private nodes: readonly NodeEntry[];
+  private nodelistVersion: number;
+  /** config.quorum as it applies to `nodes` (effectiveQuorum). */
+  private quorumCfg: QuorumConfig;
+  /** An agreed nodelist change was applied: the leader installs a new view, so every member reports the new quorum. */
+  private nodelistViewWanted = false;
+  /** The installed view's members may hold different nodelists (install.nodelistUnsettled): no change is decided in it. */
+  private viewNodelistUnsettled = false;
   private aliveKey = '';
   /** The alive set may have changed since aliveKey was computed (a peer new, lost or back). */
   private aliveDirty = true;
@@ -260,8 +321,11 @@ export class MessagingCore {
   ) {
     invariant(config.nodes.some((n) => n.nodeId === self.nodeId), () => `node ${self.nodeId} is in the node list`);
     this.configuredIds = config.nodes.map((n) => n.nodeId);
+    this.nodes = config.nodes;
+    this.nodelistVersion = config.nodelistVersion ?? 0;
+    this.quorumCfg = effectiveQuorum(config.quorum, config.nodes);
     this.aliveChangedMs = startedMs;
-    this.quorumState = initialQuorumState(config.quorum, config.nodes);
+    this.quorumState = initialQuorumState(this.quorumCfg, config.nodes);
   }
 
   // ---------------------------------------------------------------- public API
@@ -286,6 +350,38 @@ export class MessagingCore {
     const r = this.enqueue(ENTRY_KIND.groupLeave, group, new Uint8Array(0));
     if (r.ok) this.intent.delete(group);
     return r;
+  }
+
+  /** The nodelist in force, with its version. */
+  get nodelist(): Nodelist {
+    return { version: this.nodelistVersion, nodes: nodelistEntries(this.nodes) };
+  }
+
+  /**
+   * Proposes `nodes` as the cluster's next nodelist (what corosync does with an edited nodelist
+   * and a reload, but agreed): the change is ordered like a message, and every member of the
+   * view applies it at the same place in the total order ('nodelist' event, cause 'change'), or
+   * refuses it alike ('nodelist-refused'): when at that place the view is not quorate, another
+   * change came first (the version moved on), it would drop a member of the view, or the view
+   * would not be quorate under the new list, or the view's members may hold different lists
+   * (a change was delivered in the cut of the view change; the leader forms a new view at once).
+   * `baseVersion`: the version of the list `nodes` was made from (default: the current one).
+   * Refused at once ('not-quorate', 'bad-nodelist')
+   * when this node's view is not quorate or the list is malformed. Expected votes follow the
+   * votes added or removed (unless quorum.expectedVotes is configured).
+   */
+  proposeNodelist(nodes: readonly NodelistEntry[], baseVersion = this.nodelistVersion): SendResult {
+    if (this.installed === undefined || !(this.quorumInfo?.quorate ?? false)) return { ok: false, code: 'not-quorate' };
+    // Stamped with the version the caller built the list from: made from an older list, it is refused when delivered.
+    const next: Nodelist = { version: baseVersion + 1, nodes: [...nodes].sort((a, b) => a.nodeId - b.nodeId) };
+    if (nodelistProblem(next.nodes) !== undefined) return { ok: false, code: 'bad-nodelist' };
+    let data: Buffer;
+    try {
+      data = encodeNodelist(next);
+    } catch {
+      return { ok: false, code: 'bad-nodelist' }; // a name or address longer than the wire allows
+    }
+    return this.enqueue(ENTRY_KIND.nodelist, '', data);
   }
 
   /** Everything to send and deliver since the last call. */
@@ -367,14 +463,23 @@ export class MessagingCore {
       return;
     }
     switch (m.t) {
-      case 'heartbeat':
+      case 'heartbeat': {
         this.epochMax = Math.max(this.epochMax, m.epochMax);
-        this.peerOf(from.nodeId).view = m.view;
+        const peer = this.peerOf(from.nodeId);
+        peer.view = m.view;
+        peer.nodelistVersion = m.nodelistVersion;
+        // A peer on an older nodelist may not know the nodes (the leader among them) that would
+        // bring it into a view: it gets the newer list directly.
+        if (m.nodelistVersion !== undefined && m.nodelistVersion < this.nodelistVersion) this.sendTo([from.nodeId], { t: 'nodelist', nodelist: this.nodelist });
         this.heartbeatIfDue(nowMs, true);
+        break;
+      }
+      case 'nodelist':
+        this.onNodelistPushed(from, m.nodelist);
         break;
       case 'probe':
         // Answered at once, to the prober only: its next probe may be a retransmit interval away.
-        this.sendTo([from.nodeId], { t: 'heartbeat', view: this.installed?.id, epochMax: this.epochMax });
+        this.sendTo([from.nodeId], { t: 'heartbeat', view: this.installed?.id, epochMax: this.epochMax, nodelistVersion: this.nodelistVersion });
         break;
       case 'propose':
         this.onPropose(from, m, nowMs);
@@ -446,7 +551,7 @@ export class MessagingCore {
     if (early ? nowMs - this.lastHeartbeatMs < interval * (1 - HEARTBEAT_EARLY_FRACTION) : nowMs < this.heartbeatDueMs()) return;
     this.lastHeartbeatMs = nowMs;
     this.counters.heartbeatsSent += 1;
-    this.sendTo(this.otherConfigured(), { t: 'heartbeat', view: this.installed?.id, epochMax: this.epochMax });
+    this.sendTo(this.otherConfigured(), { t: 'heartbeat', view: this.installed?.id, epochMax: this.epochMax, nodelistVersion: this.nodelistVersion });
   }
 
   /** Records liveness; false when the message comes from an older incarnation than known. */
@@ -454,7 +559,7 @@ export class MessagingCore {
     const p = this.peers.get(from.nodeId);
     if (p !== undefined && from.incarnation < p.incarnation) return false;
     if (p === undefined || from.incarnation > p.incarnation) {
-      this.peers.set(from.nodeId, { incarnation: from.incarnation, lastHeardMs: nowMs, warned: false, lost: false, view: undefined });
+      this.peers.set(from.nodeId, { incarnation: from.incarnation, lastHeardMs: nowMs, warned: false, lost: false, view: undefined, nodelistVersion: undefined });
       this.aliveDirty = true;
       return true;
     }
@@ -578,7 +683,7 @@ export class MessagingCore {
     if (v === undefined || v.id.leader !== this.self.nodeId) return this.isFrozen() ? this.promiseStale(nowMs) : true;
     if (!this.isAliveSet(v.members)) return true;
     if (this.isFrozen()) return this.promiseStale(nowMs);
-    if (this.memberMovedOn(v.id)) return true;
+    if (this.memberMovedOn(v.id) || this.nodelistViewWanted || this.memberNodelistDiffers()) return true;
     const stuck = this.installRetry !== undefined && nowMs - this.installRetry.sentMs >= this.config.timing.proposalTimeoutMs && this.installRetry.pending.size > 0;
     return stuck;
   }
@@ -627,12 +732,15 @@ export class MessagingCore {
   }
 
   private flushReport(): FlushReport {
+    const pending = this.pendingNodelistSeq();
     return {
       oldView: this.installed?.id,
       prefixSeq: this.prefixSeq,
       deliveredSeq: this.deliveredSeq,
       quorum: this.quorumState,
       groups: [...this.intent].sort(),
+      ...(this.nodelistVersion > 0 ? { nodelist: this.nodelist } : {}),
+      ...(pending !== undefined ? { pendingNodelistSeq: pending } : {}),
     };
   }
 
@@ -677,6 +785,18 @@ export class MessagingCore {
     this.applyInstall(install, this.self, nowMs);
   }
 
+  /**
+   * The lowest seq of a nodelist change received in this view and not delivered yet (it may be
+   * delivered in the cut of the next view change, after this report went out); none in a view
+   * whose changes are all refused anyway (unsettled).
+   */
+  private pendingNodelistSeq(): number | undefined {
+    if (this.viewNodelistUnsettled) return undefined;
+    let lowest: number | undefined;
+    for (const e of this.received.values()) if (e.kind === ENTRY_KIND.nodelist && e.seq > this.deliveredSeq && (lowest === undefined || e.seq < lowest)) lowest = e.seq;
+    return lowest;
+  }
+
   /** The cut of every old view is the lowest contiguous prefix among its survivors. */
   private buildInstall(p: Proposal): Extract<ProtocolMessage, { t: 'install' }> {
     const cuts = new Map<string, ViewCut & { deliveredMax: number }>();
@@ -691,13 +811,26 @@ export class MessagingCore {
       });
     }
     for (const c of cuts.values()) invariant(c.cutSeq >= c.deliveredMax, () => `cut ${c.cutSeq} covers delivered ${c.deliveredMax}`);
-    let quorum = mergeQuorumStates([...p.flushes.values()].map((f) => f.quorum), this.quorumState);
+    // The newest nodelist among the members goes out with the install; expected votes are merged
+    // among the members that hold it (a member still on an older list reports older votes).
+    let nodelist = this.nodelist;
+    for (const f of p.flushes.values()) if (f.nodelist !== undefined && newerNodelist(f.nodelist, nodelist)) nodelist = f.nodelist;
+    const current = [...p.flushes.values()].filter((f) => (f.nodelist?.version ?? 0) === nodelist.version);
+    let quorum = mergeQuorumStates(current.map((f) => f.quorum), this.quorumState);
     const ids = p.members.map((x) => x.nodeId);
     if (p.lowerExpected) {
-      const total = evaluateQuorum(this.config.quorum, this.config.nodes, ids, quorum).info.totalVotes;
+      const entries: NodeEntry[] = nodelist.nodes.map((n) => ({ nodeId: n.nodeId, votes: n.votes }));
+      const total = evaluateQuorum(effectiveQuorum(this.config.quorum, entries), entries, ids, quorum).info.totalVotes;
       quorum = { ...quorum, expectedVotes: lastManStandingExpected(quorum, total) };
     }
     const groupTable: GroupTableRow[] = p.members.map((x) => ({ nodeId: x.nodeId, groups: p.flushes.get(x.nodeId)?.groups ?? [] }));
+    // A nodelist change at or below its view's cut, not delivered by a survivor that reported it,
+    // is applied during the install, after the reports: the new view's members may then differ.
+    const unsettled = [...p.flushes.values()].some((f) => {
+      if (f.pendingNodelistSeq === undefined || f.oldView === undefined) return false;
+      const cut = cuts.get(`${f.oldView.epoch}/${f.oldView.leader}/${f.oldView.leaderIncarnation}`);
+      return cut !== undefined && f.pendingNodelistSeq <= cut.cutSeq;
+    });
     return {
       t: 'install',
       epoch: p.epoch,
@@ -705,6 +838,8 @@ export class MessagingCore {
       cuts: [...cuts.values()].map((c) => ({ oldView: c.oldView, cutSeq: c.cutSeq })),
       quorum,
       groupTable,
+      ...(nodelist.version > 0 ? { nodelist } : {}),
+      ...(unsettled ? { nodelistUnsettled: true } : {}),
     };
   }
 
@@ -733,8 +868,16 @@ export class MessagingCore {
     this.epochMax = Math.max(this.epochMax, m.epoch);
     this.counters.viewsInstalled += 1;
     this.resetOrdering(m.members, leader.nodeId);
+    if (m.nodelist !== undefined && newerNodelist(m.nodelist, this.nodelist)) {
+      this.adoptNodelist(m.nodelist);
+      this.events.push({ type: 'nodelist', nodelist: this.nodelist, cause: 'catch-up', sender: leader.nodeId, msgId: 0 });
+    }
+    // An unsettled view decides no nodelist change, and its leader forms the next view at once:
+    // the reports for it carry every member's list as it is after the cut.
+    this.viewNodelistUnsettled = m.nodelistUnsettled === true;
+    this.nodelistViewWanted = this.viewNodelistUnsettled;
     const ids = m.members.map((x) => x.nodeId);
-    const q = evaluateQuorum(this.config.quorum, this.config.nodes, ids, m.quorum);
+    const q = evaluateQuorum(this.quorumCfg, this.nodes, ids, m.quorum);
     this.lmsDone = q.next.expectedVotes <= q.info.totalVotes;
     this.quorumState = q.next;
     this.quorumInfo = q.info;
@@ -780,6 +923,87 @@ export class MessagingCore {
         stableSentSeq: 0,
       };
     }
+  }
+
+  // ---------------------------------------------------------------- nodelist
+
+  /** An agreed nodelist change, delivered: every member decides alike (same state, same place in the order). */
+  private onNodelistEntry(data: Uint8Array, sender: number, msgId: number): void {
+    const next = decodeNodelist(data);
+    const refusal = this.nodelistRefusal(next);
+    if (refusal !== undefined || next === undefined) {
+      this.events.push({ type: 'nodelist-refused', sender, msgId, reason: refusal ?? 'malformed nodelist' });
+      return;
+    }
+    const expectedVotes = this.expectedVotesAfter(next.nodes);
+    this.adoptNodelist(next);
+    this.quorumState = { ...this.quorumState, expectedVotes };
+    const v = this.installed;
+    if (v !== undefined) this.quorumInfo = evaluateQuorum(this.quorumCfg, this.nodes, v.members.map((m) => m.nodeId), this.quorumState).info;
+    this.nodelistViewWanted = true;
+    this.events.push({ type: 'nodelist', nodelist: this.nodelist, cause: 'change', sender, msgId });
+  }
+
+  /** Expected votes once `next` replaces the nodelist: they follow the votes added or removed (a configured expectedVotes stays). */
+  private expectedVotesAfter(next: readonly NodelistEntry[]): number {
+    if (this.config.quorum.expectedVotes !== undefined) return this.quorumState.expectedVotes;
+    return Math.max(1, this.quorumState.expectedVotes + votesOf(next) - votesOf(this.nodes));
+  }
+
+  /** Why every member refuses the delivered change `next`, or undefined to apply it. */
+  private nodelistRefusal(next: Nodelist | undefined): string | undefined {
+    if (next === undefined) return 'malformed nodelist';
+    // First: in such a view the members' versions differ, so the version check would not decide alike.
+    if (this.viewNodelistUnsettled) return 'the view is being formed again: its members may hold different nodelists; retry';
+    const problem = nodelistProblem(next.nodes);
+    if (problem !== undefined) return problem;
+    if (next.version !== this.nodelistVersion + 1) return `another change came first: the nodelist is at version ${this.nodelistVersion}, the change was made against version ${next.version - 1}`;
+    const v = this.installed;
+    if (v === undefined || !(this.quorumInfo?.quorate ?? false)) return 'the partition is not quorate';
+    const ids = new Set(next.nodes.map((n) => n.nodeId));
+    const dropped = v.members.filter((m) => !ids.has(m.nodeId)).map((m) => m.nodeId);
+    if (dropped.length > 0) return `node ${dropped.join(', ')} is a member of the current view: stop it before removing it`;
+    const entries: NodeEntry[] = next.nodes.map((n) => ({ nodeId: n.nodeId, votes: n.votes }));
+    const q = evaluateQuorum(effectiveQuorum(this.config.quorum, entries), entries, v.members.map((m) => m.nodeId), { ...this.quorumState, expectedVotes: this.expectedVotesAfter(next.nodes) }).info;
+    if (!q.quorate) return `the current view would lose quorum (${q.totalVotes} votes present, ${q.quorumVotes} of ${q.expectedVotes} expected needed): start the missing nodes first`;
+    return undefined;
+  }
+
+  /** Puts `nl` in force: node ids the core accepts, quorum policy; peers no longer listed are forgotten. */
+  private adoptNodelist(nl: Nodelist): void {
+    const nodes: NodeEntry[] = [...nl.nodes].sort((a, b) => a.nodeId - b.nodeId).map((n) => ({ nodeId: n.nodeId, votes: n.votes, name: n.name, addresses: n.addresses }));
+    this.nodes = nodes;
+    this.nodelistVersion = nl.version;
+    this.quorumCfg = effectiveQuorum(this.config.quorum, nodes);
+    this.configuredIds.length = 0;
+    for (const n of nodes) this.configuredIds.push(n.nodeId);
+    for (const id of [...this.peers.keys()]) {
+      if (this.configuredIds.includes(id)) continue;
+      this.peers.delete(id);
+      this.aliveDirty = true;
+    }
+  }
+
+  /**
+   * A newer nodelist from a peer (see the heartbeat case of step): every version was agreed by a
+   * quorate view, so a newer one replaces ours. Our next heartbeats report it; the leader of our
+   * view (if any) then installs a new view, which brings its members to the newest list.
+   */
+  private onNodelistPushed(from: MemberRef, nl: Nodelist): void {
+    if (nl.version <= this.nodelistVersion || nodelistProblem(nl.nodes) !== undefined || !nl.nodes.some((n) => n.nodeId === this.self.nodeId)) return;
+    this.adoptNodelist(nl);
+    this.nodelistViewWanted = true;
+    this.events.push({ type: 'nodelist', nodelist: this.nodelist, cause: 'catch-up', sender: from.nodeId, msgId: 0 });
+  }
+
+  /** A member of my view whose heartbeat reports another nodelist version: a new view brings every member to the newest list. */
+  private memberNodelistDiffers(): boolean {
+    for (const m of this.installed?.members ?? []) {
+      if (m.nodeId === this.self.nodeId) continue;
+      const p = this.peers.get(m.nodeId);
+      if (p?.nodelistVersion !== undefined && sameView(p.view, this.installed?.id) && p.nodelistVersion !== this.nodelistVersion) return true;
+    }
+    return false;
   }
 
   // ---------------------------------------------------------------- groups
@@ -1080,7 +1304,7 @@ export class MessagingCore {
   }
 
   private deliverEntry(e: OrderedEntry, view: ViewId): void {
-    if (e.kind !== ENTRY_KIND.data) this.applyGroupOp(e, view);
+    if (e.kind === ENTRY_KIND.groupJoin || e.kind === ENTRY_KIND.groupLeave) this.applyGroupOp(e, view);
     else this.reassemble(e, view);
     if (e.sender === this.self.nodeId && e.fragIndex === e.fragCount - 1) {
       const head = this.outbox.shift();
@@ -1128,6 +1352,14 @@ export class MessagingCore {
       return;
     }
     const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    if (e.kind === ENTRY_KIND.nodelist) {
+      // Decided by every member alike, whatever each delivered before: a change delivered again
+      // (resubmitted by a sender cut off from the partition that applied it) is then refused by
+      // the version check, where duplicate suppression would differ between members.
+      this.isDuplicate(e);
+      this.onNodelistEntry(data, e.sender, e.msgId);
+      return;
+    }
     if (this.isDuplicate(e)) {
       this.counters.duplicatesSuppressed += 1;
       this.events.push({ type: 'duplicate', view, seq: e.seq, sender: e.sender, msgId: e.msgId, data });

@@ -170,8 +170,10 @@ export class PacketCodec {
   private readonly replayWindowPackets: number;
   private readonly datagramBytesMax: number;
   private readonly flags: number;
+  private knownNodeIds: ReadonlySet<number>;
 
   constructor(private readonly opts: PacketCodecOptions) {
+    this.knownNodeIds = opts.knownNodeIds;
     if (opts.security.authKey.length < 32) throw new Error('authkey must hold at least 32 bytes');
     if (opts.security.encrypt && opts.security.mode !== 'aes-256-gcm') throw new Error('encryption needs mode aes-256-gcm');
     this.clusterHash = clusterNameHash(opts.clusterName);
@@ -188,6 +190,15 @@ export class PacketCodec {
       receivedBytes: 0,
       dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
     };
+  }
+
+  /**
+   * Replaces the set of node ids whose packets are accepted (an agreed nodelist change); the
+   * replay windows of nodes no longer listed are dropped.
+   */
+  setKnownNodeIds(ids: ReadonlySet<number>): void {
+    this.knownNodeIds = new Set(ids);
+    for (const id of [...this.replay.keys()]) if (!ids.has(id)) this.replay.delete(id);
   }
 
   /** Bytes added to a payload by the header and trailer. */
@@ -257,7 +268,7 @@ export class PacketCodec {
     const trailer = h.flags & FLAG_GCM ? GCM_TAG_BYTES : HMAC_BYTES;
     if (HEADER_BYTES + h.payloadBytes + trailer !== datagram.length) return { ok: false, reason: 'bad-length' };
     if (h.senderNodeId === this.opts.localNodeId && h.incarnation === this.opts.incarnation) return { ok: false, reason: 'own-packet' };
-    if (!this.opts.knownNodeIds.has(h.senderNodeId)) return { ok: false, reason: 'unknown-node' };
+    if (!this.knownNodeIds.has(h.senderNodeId)) return { ok: false, reason: 'unknown-node' };
     const payload = this.verify(datagram, h);
     if (payload === undefined) return { ok: false, reason: 'bad-mac' };
     const fresh = this.checkReplay(h);

@@ -7,7 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   decideJoin,
+  decideJoinOrAdd,
+  JoinRefusedError,
+  JoinService,
   makeJoinRequest,
+  nodeToAdd,
+  requestJoin,
+  type AddNode,
+  type JoinServiceEvent,
+  type NodeToAdd,
   newJoinToken,
   openAnswer,
   openGrant,
@@ -180,5 +188,64 @@ describe('bootstrap options', () => {
     expect(parseNodeSpec('node2=10.0.0.2', 5405)).toEqual({ name: 'node2', host: '10.0.0.2', port: 5405 });
     expect(() => parseNodeSpec('node2', 5405)).toThrow(/NAME=ADDRESS/);
     expect(() => parseNodeSpec('node2=10.0.0', 5405)).toThrow(/--node node2=/);
+  });
+});
+
+describe('adding a node to a running cluster', () => {
+  const box4 = { name: 'node4', hostname: 'box4', addresses: ['10.0.0.4', '127.0.0.1', 'fd00::4'] };
+
+  // The new node's entry: its name, its address (given, else its first IPv4) with the serving node's port by default.
+  it('takes the name and address asked for, else the hostname and the first IPv4, and refuses a foreign address', () => {
+    const offer = offerFor(newJoinToken(NOW, HOUR).text);
+    expect(nodeToAdd(offer, box4)).toEqual({ ok: true, node: { name: 'node4', address: '10.0.0.4:5405' } });
+    expect(nodeToAdd(offer, { ...box4, name: undefined, bind: '10.0.0.4:6000', nodeId: 9 })).toEqual({ ok: true, node: { name: 'box4', address: '10.0.0.4:6000', id: 9 } });
+    expect(nodeToAdd(offer, { ...box4, bind: 'fd00::4' })).toEqual({ ok: true, node: { name: 'node4', address: '[fd00::4]:5405' } });
+    expect(nodeToAdd(offer, { ...box4, bind: '10.0.0.9' })).toMatchObject({ ok: false, code: 'not-local', message: expect.stringMatching(/10\.0\.0\.9 is not an address of the joining machine/) });
+    expect(nodeToAdd(offer, { ...box4, name: undefined, hostname: '-bad' })).toMatchObject({ ok: false, code: 'unknown-node' });
+    expect(nodeToAdd(offer, { ...box4, bind: 'box4.example' })).toMatchObject({ ok: false, code: 'bad-request' });
+  });
+
+  // Only a service that may add nodes answers an unlisted node with an entry to add; listed nodes are answered as before.
+  it('answers an unlisted node with the entry to add, a listed one with the grant, and only with the token', () => {
+    const t = newJoinToken(NOW, HOUR).text;
+    const offer = offerFor(t);
+    const req = makeJoinRequest(t, { ...box4, bind: '10.0.0.4:5409', nodeId: 7 });
+    expect(decideJoinOrAdd(offer, fresh(), JSON.stringify(req), '10.0.0.4', NOW)).toEqual({ add: { name: 'node4', address: '10.0.0.4:5409', id: 7 }, nonce: req.nonce });
+    expect(decideJoin(offer, fresh(), JSON.stringify(req), '10.0.0.4', NOW).reply).toMatchObject({ ok: false, code: 'unknown-node' });
+    expect(decideJoinOrAdd(offer, fresh(), JSON.stringify(makeJoinRequest(t, node2)), '10.0.0.2', NOW)).toMatchObject({ joined: 'node2' });
+    // --bind and --node-id are covered by the proof: altered on the way, the request is refused.
+    const altered = { ...req, bind: '10.0.0.4:9999' };
+    expect(decideJoinOrAdd(offer, fresh(), JSON.stringify(altered), '10.0.0.4', NOW)).toMatchObject({ reply: { ok: false, code: 'bad-token' } });
+  });
+
+  // Through the sockets: the cluster (here a function standing for the serving node's API) adds the
+  // node, the joining node gets the new nodelist, and the service stops: one token, one new node.
+  it('adds one node through the service, then stops; a refusal of the cluster reaches the joining node', async () => {
+    const t = newJoinToken(Date.now(), HOUR).text;
+    const offer = { ...offerFor(t, Date.now() + HOUR), initNode: 'node1' };
+    const asked: NodeToAdd[] = [];
+    const addNode: AddNode = async (n) => {
+      asked.push(n);
+      if (n.name === 'nope') return { ok: false, message: 'no-quorum: this partition is not quorate' };
+      const node = { id: 4, name: n.name, addresses: [n.address], votes: 1 };
+      return { ok: true, node, nodelist: { version: 1, nodes: [...offer.nodes, node] } };
+    };
+    const events: JoinServiceEvent[] = [];
+    const svc = await JoinService.start({ host: '127.0.0.1', port: 0, offer, addNode, onEvent: (e) => events.push(e) });
+    try {
+      const who = { name: 'nope', hostname: 'box', addresses: ['127.0.0.1'], bind: '127.0.0.1:5409' };
+      const refused = await requestJoin({ host: '127.0.0.1', port: svc.port, token: t, who }).then(() => undefined, (e: unknown) => e);
+      expect(refused).toBeInstanceOf(JoinRefusedError);
+      expect((refused as JoinRefusedError).code).toBe('add-refused');
+      expect((refused as Error).message).toMatch(/the cluster did not add nope \(127\.0\.0\.1:5409\): no-quorum/);
+      const g = await requestJoin({ host: '127.0.0.1', port: svc.port, token: t, who: { ...who, name: 'node4' } });
+      expect(g).toMatchObject({ node: { id: 4, name: 'node4' }, nodelistVersion: 1, added: true, authkey: offer.authkey });
+      expect(g.nodes.map((n) => n.name)).toEqual(['node1', 'node2', 'node3', 'node4']);
+      expect(asked.map((n) => `${n.name} ${n.address}`)).toEqual(['nope 127.0.0.1:5409', 'node4 127.0.0.1:5409']);
+      expect(await svc.stopped).toBe('node-added');
+      expect(events.map((e) => e.event)).toEqual(['refused', 'added', 'stopped']);
+    } finally {
+      svc.close();
+    }
   });
 });

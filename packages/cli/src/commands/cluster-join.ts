@@ -80,6 +80,10 @@ export interface JoinIdentity {
   readonly hostname: string;
   /** The joining machine's own IP addresses (non-loopback first). */
   readonly addresses: readonly string[];
+  /** A node the cluster does not list yet: its messaging address, IP or IP:PORT (--bind; default: its first IPv4, the serving node's port). */
+  readonly bind?: string;
+  /** A node the cluster does not list yet: the node id it asks for (--node-id; default: the next free one). */
+  readonly nodeId?: number;
 }
 
 export interface JoinRequest extends JoinIdentity {
@@ -90,7 +94,8 @@ export interface JoinRequest extends JoinIdentity {
   readonly proof: string;
 }
 
-const proofInput = (r: Omit<JoinRequest, 'proof'>): string => JSON.stringify([r.v, r.nonce, r.name ?? null, r.hostname, r.addresses]);
+const proofInput = (r: Omit<JoinRequest, 'proof'>): string =>
+  JSON.stringify([r.v, r.nonce, r.name ?? null, r.hostname, r.addresses, ...(r.bind !== undefined || r.nodeId !== undefined ? [r.bind ?? null, r.nodeId ?? null] : [])]);
 
 function proofOf(token: string, r: Omit<JoinRequest, 'proof'>): Buffer {
   return createHmac('sha256', subKey(token, LABEL, 'proof')).update(proofInput(r)).digest();
@@ -98,7 +103,15 @@ function proofOf(token: string, r: Omit<JoinRequest, 'proof'>): Buffer {
 
 /** The request a holder of `token` sends. */
 export function makeJoinRequest(token: string, who: JoinIdentity): JoinRequest {
-  const body = { v: JOIN_PROTOCOL_VERSION, nonce: randomBytes(NONCE_BYTES).toString('base64'), name: who.name, hostname: who.hostname, addresses: [...who.addresses] };
+  const body = {
+    v: JOIN_PROTOCOL_VERSION,
+    nonce: randomBytes(NONCE_BYTES).toString('base64'),
+    name: who.name,
+    hostname: who.hostname,
+    addresses: [...who.addresses],
+    ...(who.bind !== undefined ? { bind: who.bind } : {}),
+    ...(who.nodeId !== undefined ? { nodeId: who.nodeId } : {}),
+  };
   return { ...body, proof: proofOf(token, body).toString('base64') };
 }
 
@@ -160,6 +173,10 @@ export interface JoinGrant {
   /** The entry the joining node is. */
   readonly node: { readonly id: number; readonly name: string };
   readonly nodes: readonly OfferNode[];
+  /** The version of `nodes` (0 or absent: as init wrote it; see the daemon's nodelistVersion). */
+  readonly nodelistVersion?: number;
+  /** The joining node was added to the running cluster's nodelist for this join. */
+  readonly added?: boolean;
   /** The messaging section without this node's paths (authkeyPath, statusPath, incarnationPath). */
   readonly messaging: Record<string, unknown>;
   /** base64 of the authkey. */
@@ -174,11 +191,13 @@ export interface JoinOffer {
   /** The node that ran init (it cannot join itself). */
   readonly initNode: string;
   readonly nodes: readonly OfferNode[];
+  /** The version of `nodes` in the serving node's configuration. */
+  readonly nodelistVersion?: number;
   readonly messaging: Record<string, unknown>;
   readonly authkey: string;
 }
 
-export type JoinErrorCode = 'bad-request' | 'version' | 'expired' | 'bad-token' | 'replay' | 'unknown-node' | 'ambiguous' | 'init-node' | 'not-local';
+export type JoinErrorCode = 'bad-request' | 'version' | 'expired' | 'bad-token' | 'replay' | 'unknown-node' | 'ambiguous' | 'init-node' | 'not-local' | 'add-refused';
 
 export type JoinReply = { v: number; ok: true; sealed: SealedAnswer } | { v: number; ok: false; code: JoinErrorCode; message: string };
 
@@ -209,7 +228,7 @@ export function pickNode(offer: Pick<JoinOffer, 'nodes' | 'initNode'>, who: Join
     if (who.name === offer.initNode) return { ok: false, code: 'init-node', message: `${who.name} is the node that ran init; it is configured already` };
     const n = others.find((x) => x.name === who.name);
     if (n) return ownAddress(n, who);
-    return { ok: false, code: 'unknown-node', message: `node ${who.name} is not in the cluster's node list (${list}); adding nodes that init did not list is not supported yet (see \`paceline cluster --help\`)` };
+    return { ok: false, code: 'unknown-node', message: `node ${who.name} is not in the cluster's node list (${list}); to add a node to the running cluster, use a token of \`paceline cluster token\` run on a member (see \`paceline cluster --help\`)` };
   }
   const byName = others.find((n) => n.name === who.hostname);
   if (byName) return ownAddress(byName, who);
@@ -247,7 +266,48 @@ export function parseJoinRequest(line: string): JoinRequest | undefined {
   const str = (x: unknown): x is string => typeof x === 'string';
   if (typeof r.v !== 'number' || !str(r.nonce) || !str(r.proof) || !str(r.hostname) || !(r.name === undefined || r.name === null || str(r.name))) return undefined;
   if (!Array.isArray(r.addresses) || !r.addresses.every(str)) return undefined;
-  return { v: r.v, nonce: r.nonce, proof: r.proof, hostname: r.hostname, name: str(r.name) ? r.name : undefined, addresses: r.addresses };
+  if (!(r.bind === undefined || str(r.bind)) || !(r.nodeId === undefined || Number.isSafeInteger(r.nodeId))) return undefined;
+  return {
+    v: r.v,
+    nonce: r.nonce,
+    proof: r.proof,
+    hostname: r.hostname,
+    name: str(r.name) ? r.name : undefined,
+    addresses: r.addresses,
+    ...(str(r.bind) ? { bind: r.bind } : {}),
+    ...(typeof r.nodeId === 'number' ? { nodeId: r.nodeId } : {}),
+  };
+}
+
+/** A node to add to the running cluster's nodelist for a join (the API's cluster.add-node params). */
+export interface NodeToAdd {
+  readonly name: string;
+  /** host:port */
+  readonly address: string;
+  readonly id?: number;
+}
+
+const NEW_NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/**
+ * The entry of a node the offer does not list, for a service that may add nodes: the name asked
+ * for (else the hostname), the address asked for (--bind; else the machine's first IPv4 that is
+ * not loopback, else its first address) with the serving node's port when none is given; the
+ * address must be one of the joining machine's own.
+ */
+export function nodeToAdd(offer: Pick<JoinOffer, 'nodes' | 'initNode'>, who: JoinIdentity): { ok: true; node: NodeToAdd } | { ok: false; code: JoinErrorCode; message: string } {
+  const name = who.name ?? who.hostname;
+  if (!NEW_NODE_NAME.test(name)) return { ok: false, code: 'unknown-node', message: `${JSON.stringify(name)} is not a valid node name: name the node with --node-name` };
+  const port = Number(/:(\d+)$/.exec(offer.nodes.find((n) => n.name === offer.initNode)?.addresses[0] ?? '')?.[1] ?? 5405);
+  const wanted = who.bind ?? who.addresses.find((a) => isIP(a) === 4 && !a.startsWith('127.')) ?? who.addresses[0];
+  if (wanted === undefined) return { ok: false, code: 'not-local', message: 'the joining machine reported no address: give its messaging address with --bind' };
+  const m = /^\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?$/.exec(wanted) ?? /^([0-9.]+)(?::(\d{1,5}))?$/.exec(wanted) ?? /^([0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)()$/.exec(wanted);
+  const host = m?.[1] ?? '';
+  const p = m?.[2] ? Number(m[2]) : port;
+  if (isIP(host) === 0 || p < 1 || p > 65535) return { ok: false, code: 'bad-request', message: `--bind ${wanted}: expected an IP address with an optional port` };
+  if (!who.addresses.includes(host)) return { ok: false, code: 'not-local', message: `${host} is not an address of the joining machine (${who.addresses.join(', ') || 'none'})` };
+  const address = isIP(host) === 6 ? `[${host}]:${p}` : `${host}:${p}`;
+  return { ok: true, node: { name, address, ...(who.nodeId !== undefined ? { id: who.nodeId } : {}) } };
 }
 
 /**
@@ -255,6 +315,26 @@ export function parseJoinRequest(line: string): JoinRequest | undefined {
  * in `state`. Checks, in order: form, version, expiry, proof of the token, replay, node entry.
  */
 export function decideJoin(offer: JoinOffer, state: JoinServiceState, line: string, remoteIp: string | undefined, nowMs: number): { reply: JoinReply; joined?: string } {
+  return decide(offer, state, line, remoteIp, nowMs, false) as { reply: JoinReply; joined?: string };
+}
+
+/**
+ * decideJoin for a service that may add nodes to the running cluster: a request for a node the
+ * offer does not list is answered with `add` (the entry to ask the cluster for, nodeToAdd); the
+ * caller asks the cluster, then answers with `grantAdded`.
+ */
+export function decideJoinOrAdd(offer: JoinOffer, state: JoinServiceState, line: string, remoteIp: string | undefined, nowMs: number): { reply: JoinReply; joined?: string } | { add: NodeToAdd; nonce: string } {
+  return decide(offer, state, line, remoteIp, nowMs, true);
+}
+
+function decide(
+  offer: JoinOffer,
+  state: JoinServiceState,
+  line: string,
+  remoteIp: string | undefined,
+  nowMs: number,
+  canAdd: boolean,
+): { reply: JoinReply; joined?: string } | { add: NodeToAdd; nonce: string } {
   const req = parseJoinRequest(line);
   if (req === undefined) return { reply: fail('bad-request', 'not a join request') };
   if (req.v !== JOIN_PROTOCOL_VERSION) return { reply: fail('version', `join protocol version ${req.v} is not supported (this service speaks ${JOIN_PROTOCOL_VERSION})`) };
@@ -264,10 +344,28 @@ export function decideJoin(offer: JoinOffer, state: JoinServiceState, line: stri
   if (state.nonces.size >= NONCES_MAX) state.nonces.clear();
   state.nonces.add(req.nonce);
   const picked = pickNode(offer, req, remoteIp);
+  if (!picked.ok && picked.code === 'unknown-node' && canAdd) {
+    const add = nodeToAdd(offer, req);
+    return add.ok ? { add: add.node, nonce: req.nonce } : { reply: fail(add.code, add.message) };
+  }
   if (!picked.ok) return { reply: fail(picked.code, picked.message) };
-  const grant: JoinGrant = { clusterName: offer.clusterName, node: { id: picked.node.id, name: picked.node.name }, nodes: offer.nodes, messaging: offer.messaging, authkey: offer.authkey };
+  const grant: JoinGrant = {
+    clusterName: offer.clusterName,
+    node: { id: picked.node.id, name: picked.node.name },
+    nodes: offer.nodes,
+    ...(offer.nodelistVersion !== undefined && offer.nodelistVersion > 0 ? { nodelistVersion: offer.nodelistVersion } : {}),
+    messaging: offer.messaging,
+    authkey: offer.authkey,
+  };
   state.joined.add(picked.node.name);
   return { reply: { v: JOIN_PROTOCOL_VERSION, ok: true, sealed: sealAnswer(offer.token, req.nonce, Buffer.from(JSON.stringify(grant))) }, joined: picked.node.name };
+}
+
+/** The answer to a join that added `node` to the running cluster, whose nodelist is now `nodelist`. */
+export function grantAdded(offer: JoinOffer, state: JoinServiceState, nonce: string, node: { id: number; name: string }, nodelist: { version: number; nodes: readonly OfferNode[] }): JoinReply {
+  const grant: JoinGrant = { clusterName: offer.clusterName, node, nodes: nodelist.nodes, nodelistVersion: nodelist.version, added: true, messaging: offer.messaging, authkey: offer.authkey };
+  state.joined.add(node.name);
+  return { v: JOIN_PROTOCOL_VERSION, ok: true, sealed: sealAnswer(offer.token, nonce, Buffer.from(JSON.stringify(grant))) };
 }
 
 /** Reads a JoinReply from a line; undefined when it is not one. */
@@ -331,30 +429,44 @@ function readLine(sock: Socket, timeoutMs: number): Promise<string> {
 
 export type JoinServiceEvent =
   | { readonly event: 'joined'; readonly node: string; readonly from: string }
-  | { readonly event: 'refused'; readonly code: JoinErrorCode; readonly from: string }
-  | { readonly event: 'stopped'; readonly reason: 'all-joined' | 'expired' | 'closed' };
+  | { readonly event: 'added'; readonly node: string; readonly id: number; readonly address: string; readonly version: number; readonly from: string }
+  | { readonly event: 'refused'; readonly code: JoinErrorCode; readonly from: string; readonly message?: string }
+  | { readonly event: 'stopped'; readonly reason: StopReason };
+
+type StopReason = 'all-joined' | 'node-added' | 'expired' | 'closed';
+
+/**
+ * Adds a node to the running cluster (the API's cluster.add-node through the serving node):
+ * resolves with the entry and the nodelist in force once the cluster applied it, or with why not.
+ */
+export type AddNode = (node: NodeToAdd) => Promise<{ ok: true; node: OfferNode; nodelist: { version: number; nodes: readonly OfferNode[] } } | { ok: false; message: string }>;
 
 /**
  * The join service: a TCP listener that answers join requests for `offer` until every node of
- * the nodelist but the init node has been answered, the offer expires, or `close()`.
+ * the nodelist but the init node has been answered, the offer expires, or `close()`. With
+ * `addNode` (`paceline cluster token` on a running node), a node the offer does not list is added
+ * to the running cluster through it, and the service then stops: one token adds one node.
  */
 export class JoinService {
   private readonly state: JoinServiceState = { nonces: new Set(), joined: new Set() };
   private expiryTimer: NodeJS.Timeout | undefined;
-  private resolveStopped!: (reason: 'all-joined' | 'expired' | 'closed') => void;
+  /** An add is under way or done: this token adds no other node. */
+  private adding = false;
+  private resolveStopped!: (reason: StopReason) => void;
   /** Resolves once the service stopped listening, with why. */
-  readonly stopped = new Promise<'all-joined' | 'expired' | 'closed'>((r) => (this.resolveStopped = r));
+  readonly stopped = new Promise<StopReason>((r) => (this.resolveStopped = r));
 
   private constructor(
     private readonly server: Server,
     private readonly offer: JoinOffer,
     private readonly onEvent: (e: JoinServiceEvent) => void,
+    private readonly addNode: AddNode | undefined,
   ) {}
 
   /** Listens on host:port (port 0: any free one); rejects with the listen error (EADDRINUSE, EADDRNOTAVAIL). */
-  static async start(opts: { host: string; port: number; offer: JoinOffer; onEvent?: (e: JoinServiceEvent) => void; now?: () => number }): Promise<JoinService> {
+  static async start(opts: { host: string; port: number; offer: JoinOffer; onEvent?: (e: JoinServiceEvent) => void; now?: () => number; addNode?: AddNode }): Promise<JoinService> {
     const server = createServer();
-    const svc = new JoinService(server, opts.offer, opts.onEvent ?? (() => undefined));
+    const svc = new JoinService(server, opts.offer, opts.onEvent ?? (() => undefined), opts.addNode);
     const now = opts.now ?? Date.now;
     server.on('connection', (sock) => void svc.serve(sock, now));
     await new Promise<void>((resolve, reject) => {
@@ -384,7 +496,7 @@ export class JoinService {
     this.stop('closed');
   }
 
-  private stop(reason: 'all-joined' | 'expired' | 'closed'): void {
+  private stop(reason: StopReason): void {
     if (this.expiryTimer === undefined) return;
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
@@ -404,12 +516,40 @@ export class JoinService {
       sock.destroy();
       return;
     }
-    const { reply, joined } = decideJoin(this.offer, this.state, line, sock.remoteAddress, now());
+    const decision = this.addNode !== undefined ? decideJoinOrAdd(this.offer, this.state, line, sock.remoteAddress, now()) : decideJoin(this.offer, this.state, line, sock.remoteAddress, now());
+    if ('add' in decision) {
+      await this.serveAdd(sock, decision.add, decision.nonce, from);
+      return;
+    }
+    const { reply, joined } = decision;
     if (joined !== undefined) this.onEvent({ event: 'joined', node: joined, from });
     else if (!reply.ok) this.onEvent({ event: 'refused', code: reply.code, from });
     sock.end(`${JSON.stringify(reply)}\n`);
     const waiting = this.offer.nodes.filter((n) => n.name !== this.offer.initNode && !this.state.joined.has(n.name));
     if (joined !== undefined && waiting.length === 0) sock.once('close', () => this.stop('all-joined'));
+  }
+
+  /** Adds the node to the running cluster, then answers with the cluster's new nodelist; one add per service. */
+  private async serveAdd(sock: Socket, add: NodeToAdd, nonce: string, from: string): Promise<void> {
+    const refuse = (message: string): void => {
+      this.onEvent({ event: 'refused', code: 'add-refused', from, message });
+      sock.end(`${JSON.stringify(fail('add-refused', message))}\n`);
+    };
+    if (this.adding || this.addNode === undefined) return refuse('this join token has added a node already: ask for a new one with `paceline cluster token`');
+    this.adding = true;
+    let r: Awaited<ReturnType<AddNode>>;
+    try {
+      r = await this.addNode(add);
+    } catch (e) {
+      r = { ok: false, message: (e as Error).message };
+    }
+    if (!r.ok) {
+      this.adding = false;
+      return refuse(`the cluster did not add ${add.name} (${add.address}): ${r.message}`);
+    }
+    this.onEvent({ event: 'added', node: r.node.name, id: r.node.id, address: r.node.addresses.join(','), version: r.nodelist.version, from });
+    sock.end(`${JSON.stringify(grantAdded(this.offer, this.state, nonce, { id: r.node.id, name: r.node.name }, r.nodelist))}\n`);
+    sock.once('close', () => this.stop('node-added'));
   }
 }
 
@@ -446,7 +586,8 @@ export async function requestJoin(opts: { host: string; port: number; token: str
     });
     const req = makeJoinRequest(opts.token, opts.who);
     sock.write(`${JSON.stringify(req)}\n`);
-    const line = await readLine(sock, timeoutMs).catch((e: Error) => {
+    // An added node's answer waits for the cluster to agree on the new nodelist.
+    const line = await readLine(sock, timeoutMs * 3).catch((e: Error) => {
       throw new Error(`the join service at ${where} did not answer: ${e.message}`);
     });
     const reply = parseJoinReply(line);

@@ -57,6 +57,26 @@ describe('cluster bootstrap input', () => {
     expect(existsSync(join(dir, 'j1'))).toBe(false);
   });
 
+  // The options of a node the cluster does not list yet are checked before anyone is asked.
+  it('refuses a bad --node-id, a --bind address of another machine or a busy port, and remove without a node', async () => {
+    const secret = 'A'.repeat(43);
+    const join1 = ['join', '-c', '127.0.0.1:9', '--token', `pl1.9999999999.${secret}`, ...files('j3')];
+    expect(await run([...join1, '--node-id', 'x'])).toMatchObject({ code: CLUSTER_EXIT.usage, text: expect.stringMatching(/--node-id x: expected a node id/) });
+    expect(await run([...join1, '--bind', '192.0.2.254'])).toMatchObject({ code: CLUSTER_EXIT.usage, text: expect.stringMatching(/--bind: 192\.0\.2\.254 is not an address of this machine/) });
+    expect(await run([...join1, '--bind', 'node4.example'])).toMatchObject({ code: CLUSTER_EXIT.usage, text: expect.stringMatching(/--bind "node4.example": expected an IP address/) });
+    const { createSocket } = await import('node:dgram');
+    const busy = createSocket('udp4');
+    await new Promise<void>((r) => busy.bind(0, '127.0.0.1', () => r()));
+    try {
+      expect(await run([...join1, '--bind', `127.0.0.1:${busy.address().port}`])).toMatchObject({ code: CLUSTER_EXIT.usage, text: expect.stringMatching(/--bind: cannot bind 127\.0\.0\.1:\d+\/udp: the port is in use/) });
+    } finally {
+      busy.close();
+    }
+    expect(existsSync(join(dir, 'j3'))).toBe(false);
+    expect(await run(['remove'])).toMatchObject({ code: CLUSTER_EXIT.usage, text: expect.stringMatching(/name the node to remove/) });
+    expect(await run(['remove', 'node4', '--socket', join(dir, 'no.sock')])).toMatchObject({ code: CLUSTER_EXIT.unavailable, text: expect.stringMatching(/cannot reach the node \(API socket .*no\.sock\)/) });
+  });
+
   // token on a configuration that does not load says why.
   it('token names an unreadable configuration', async () => {
     expect(await run(['token', '--config', join(dir, 'none.json')])).toMatchObject({ code: CLUSTER_EXIT.noInput, text: expect.stringMatching(/none\.json does not load:\nerror: \(file\): cannot read/) });

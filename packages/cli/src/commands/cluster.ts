@@ -1,5 +1,5 @@
 /**
- * `paceline cluster init|join|token|status`: bootstrap a cluster without passwordless ssh.
+ * `paceline cluster init|join|token|remove|status`: bootstrap a cluster, and add or remove nodes while it runs, without passwordless ssh.
  *
  *   node1# paceline cluster init -n web -N node1=10.0.0.1 -N node2=10.0.0.2 -N node3=10.0.0.3
  *   node2# paceline cluster join --from 10.0.0.1:5405 --token pl1.1795000000.Qx...
@@ -10,7 +10,10 @@
  * the token, receives the cluster's configuration and the authkey sealed under a key derived from
  * the token (./cluster-join.ts), writes its own configuration and key, and starts the node. The
  * join service stops once every listed node joined, or when the token expires (--ttl);
- * `paceline cluster token` starts a new one on a configured node.
+ * `paceline cluster token` starts a new one on a configured node. That one also adds a node the
+ * configuration does not list to the running cluster (through the member's API,
+ * cluster.add-node: an agreed nodelist change every member applies and stores), then stops;
+ * `paceline cluster remove NODE` takes a stopped node out again (cluster.remove-node).
  *
  * Everything is checked before anything is written: options, addresses (IP literals, this
  * machine's own for this node, the messaging port free), the files (an existing configuration,
@@ -34,7 +37,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { NODE_CONFIG_DEFAULTS, NODE_CONFIG_PATH_DEFAULT, formatDiagnostics, loadNodeConfig, parseHostPort, parseNodeConfig } from '@paceline/daemon';
 import { AUTHKEY_BYTES_DEFAULT, AUTHKEY_BYTES_MAX, AUTHKEY_BYTES_MIN, describeKeyError, readAuthKey } from '@paceline/messaging';
-import { JoinRefusedError, JoinService, newJoinToken, parseJoinToken, requestJoin, tokenExpired, type JoinGrant, type JoinOffer, type JoinServiceEvent, type OfferNode } from './cluster-join.js';
+import { ApiClient, ApiError } from '@paceline/controller';
+import { JoinRefusedError, JoinService, newJoinToken, parseJoinToken, requestJoin, tokenExpired, type AddNode, type JoinGrant, type JoinOffer, type JoinServiceEvent, type OfferNode } from './cluster-join.js';
 import { parseDuration } from './drill-options.js';
 
 export const CLUSTER_EXIT = { ok: 0, failed: 1, usage: 64, noInput: 66, unavailable: 69, cantCreate: 73, noPerm: 77 } as const;
@@ -317,6 +321,31 @@ interface ServeJoinInput {
   readonly offer: JoinOffer;
   readonly host: string;
   readonly port: number;
+  /** The serving node's API socket (`cluster token` on a configured node): nodes the offer does not list are added through it. */
+  readonly apiSocket?: string;
+}
+
+/** How long adding a node may take: the API call waits for the cluster to agree (daemon NODELIST_CHANGE_TIMEOUT_MS) and some. */
+const ADD_NODE_TIMEOUT_MS = 20_000;
+
+/** cluster.add-node through the serving node's API (the join service's AddNode). */
+function addNodeVia(apiSocket: string): AddNode {
+  return async (n) => {
+    let api: ApiClient;
+    try {
+      api = await ApiClient.connect({ socket: apiSocket });
+    } catch (e) {
+      return { ok: false, message: `the node serving the join is not running (API socket ${apiSocket}: ${(e as Error).message}); start it, or use \`paceline cluster token\` on a running node` };
+    }
+    try {
+      const r = await api.request('cluster.add-node', { name: n.name, address: n.address, ...(n.id !== undefined ? { id: n.id } : {}) }, { timeoutMs: ADD_NODE_TIMEOUT_MS });
+      return { ok: true, node: r.node, nodelist: r.nodelist };
+    } catch (e) {
+      return { ok: false, message: e instanceof ApiError ? `${e.code}: ${e.message}` : (e as Error).message };
+    } finally {
+      await api.close();
+    }
+  };
 }
 
 /**
@@ -385,7 +414,13 @@ async function serveJoin(): Promise<number> {
   }
   let svc: JoinService;
   try {
-    svc = await JoinService.start({ host: input.host, port: input.port, offer: input.offer, onEvent: (e: JoinServiceEvent) => log(e as unknown as Record<string, unknown>) });
+    svc = await JoinService.start({
+      host: input.host,
+      port: input.port,
+      offer: input.offer,
+      onEvent: (e: JoinServiceEvent) => log(e as unknown as Record<string, unknown>),
+      ...(input.apiSocket !== undefined ? { addNode: addNodeVia(input.apiSocket) } : {}),
+    });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const where = `${formatAddress(input)}/tcp`;
@@ -407,12 +442,14 @@ interface OfferedJoins {
   readonly from: string;
   readonly pid: number;
   readonly logPath: string;
+  /** New nodes are added to the running cluster (through this API socket). */
+  readonly adds: boolean;
 }
 
-/** Starts the join service for `offer` on `listen` (port 0: any free one). */
-async function startJoins(offer: JoinOffer, listen: { host: string; port: number }, logPath: string): Promise<OfferedJoins> {
-  const svc = await spawnJoinService({ offer, ...listen }, logPath);
-  return { offer, from: formatAddress({ host: listen.host, port: svc.port }), pid: svc.pid, logPath };
+/** Starts the join service for `offer` on `listen` (port 0: any free one); with `apiSocket`, it adds new nodes through that node. */
+async function startJoins(offer: JoinOffer, listen: { host: string; port: number }, logPath: string, apiSocket?: string): Promise<OfferedJoins> {
+  const svc = await spawnJoinService({ offer, ...listen, ...(apiSocket !== undefined ? { apiSocket } : {}) }, logPath);
+  return { offer, from: formatAddress({ host: listen.host, port: svc.port }), pid: svc.pid, logPath, adds: apiSocket !== undefined };
 }
 
 /** Stops a join service this command started (its files could not be written after all). */
@@ -429,8 +466,10 @@ function printJoinLine(j: OfferedJoins, io: ClusterIo, quiet: boolean): void {
   const line = `paceline cluster join --from ${j.from} --token ${j.offer.token}`;
   if (quiet) return io.out(line);
   const waiting = j.offer.nodes.filter((n) => n.name !== j.offer.initNode).map((n) => n.name);
-  io.out(`Join service on ${j.from}/tcp (pid ${j.pid}) until ${new Date(j.offer.expiresAtMs).toISOString()}, or until ${waiting.join(', ')} joined; log ${j.logPath}.`);
-  io.out(`On each other node (${waiting.join(', ')}), run (with --node-name NAME where the hostname is not the node's name):`);
+  const until = j.adds ? 'or until it added one new node' : `or until ${waiting.join(', ')} joined`;
+  io.out(`Join service on ${j.from}/tcp (pid ${j.pid}) until ${new Date(j.offer.expiresAtMs).toISOString()}, ${until}; log ${j.logPath}.`);
+  if (!j.adds || waiting.length > 0) io.out(`On each other node (${waiting.join(', ')}), run (with --node-name NAME where the hostname is not the node's name):`);
+  if (j.adds) io.out(`${waiting.length > 0 ? 'Or on' : 'On'} a new machine, which the running cluster adds to its nodelist (--node-name NAME, --bind IP[:PORT] for its messaging address; default: the hostname and the first IPv4 address):`);
   io.out('');
   io.out(`  ${line}`);
   io.out('');
@@ -543,6 +582,10 @@ export interface JoinOptions extends NodeFileOptions {
   readonly token?: string;
   readonly nodeName?: string;
   readonly interface?: readonly string[];
+  /** A node the cluster does not list yet: its messaging address, IP[:PORT]. */
+  readonly bind?: string;
+  /** A node the cluster does not list yet: the node id to ask for. */
+  readonly nodeId?: string;
 }
 
 /** The token of --token or $PACELINE_JOIN_TOKEN (which keeps it out of the process list), checked for form and expiry. */
@@ -557,10 +600,10 @@ function joinToken(o: JoinOptions): string {
 }
 
 /** Asks the service; its refusals and failures as ClusterErrors with their exit codes. */
-async function fetchGrant(o: JoinOptions, token: string): Promise<JoinGrant> {
+async function fetchGrant(o: JoinOptions, token: string, wishes: { bind?: string; nodeId?: number }): Promise<JoinGrant> {
   const from = parseAddress(o.from, CLUSTER_DEFAULTS.port.value, '--from');
   if ((o.interface?.length ?? 0) > 1) throw usage('-i: one interface (one messaging link)');
-  const who = { name: o.nodeName, hostname: shortHostname(), addresses: localAddresses(o.interface?.[0]) };
+  const who = { name: o.nodeName, hostname: shortHostname(), addresses: localAddresses(o.interface?.[0]), ...wishes };
   try {
     return await requestJoin({ host: from.host, port: from.port, token, who });
   } catch (e) {
@@ -569,15 +612,55 @@ async function fetchGrant(o: JoinOptions, token: string): Promise<JoinGrant> {
   }
 }
 
+/**
+ * --bind and --node-id, for a node the cluster does not list yet. An address given with --bind is
+ * checked here, before the cluster adds the node: it must be this machine's, and its UDP port free
+ * (a port is checked only when given; the cluster's default port is checked once the grant came).
+ */
+function newNodeWishes(o: JoinOptions): { bind?: string; nodeId?: number } {
+  let nodeId: number | undefined;
+  if (o.nodeId !== undefined) {
+    nodeId = Number(o.nodeId);
+    if (!/^\d+$/.test(o.nodeId) || nodeId < 1 || nodeId > 0xffffffff) throw usage(`--node-id ${o.nodeId}: expected a node id 1..4294967295`);
+  }
+  if (o.bind === undefined) return nodeId !== undefined ? { nodeId } : {};
+  const addr = parseAddress(o.bind, 0, '--bind', true);
+  requireLocal(addr.host, '--bind');
+  return { bind: addr.port === 0 ? addr.host : formatAddress(addr), ...(nodeId !== undefined ? { nodeId } : {}) };
+}
+
 /** `paceline cluster join`. */
 export async function clusterJoin(o: JoinOptions, io: ClusterIo): Promise<number> {
   const token = joinToken(o);
   const p = nodePaths(o);
   checkTargets(p, o.force ?? false, io);
   checkStart(p, o);
-  const grant = await fetchGrant(o, token);
+  const wishes = newNodeWishes(o);
+  if (o.bind !== undefined) {
+    const b = parseAddress(o.bind, 0, '--bind', true);
+    if (b.port !== 0) await requireUdpFree(b.host, b.port, '--bind');
+  }
+  const grant = await fetchGrant(o, token, wishes);
+  try {
+    return await writeJoined(grant, p, o, io);
+  } catch (e) {
+    // The running cluster lists the node already: say how to undo that, or to finish by hand.
+    if (!(e instanceof ClusterError) || grant.added !== true) throw e;
+    throw new ClusterError(e.exitCode, `${e.message}\nThe running cluster has added ${grant.node.name} (node ${grant.node.id}) to its nodelist already, and counts its vote: fix this and run the join again with --node-name ${grant.node.name} (a new token), or take it out with \`paceline cluster remove ${grant.node.name}\` on a member.`);
+  }
+}
+
+/** Writes what a join received: the configuration and the authkey (checked first), then starts the node. */
+async function writeJoined(grant: JoinGrant, p: NodePaths, o: JoinOptions, io: ClusterIo): Promise<number> {
   const local = localSections(p);
-  const value = { clusterName: grant.clusterName, node: grant.node, nodes: grant.nodes, messaging: { ...local.messaging, ...clusterMessaging(grant.messaging) }, ...local.rest };
+  const value = {
+    clusterName: grant.clusterName,
+    node: grant.node,
+    nodes: grant.nodes,
+    ...(grant.nodelistVersion !== undefined && grant.nodelistVersion > 0 ? { nodelistVersion: grant.nodelistVersion } : {}),
+    messaging: { ...local.messaging, ...clusterMessaging(grant.messaging) },
+    ...local.rest,
+  };
   const configText = checkedConfig(value, p.config);
   const own = grant.nodes.find((n) => n.name === grant.node.name)!;
   const addr = parseHostPort(own.addresses[0] ?? '');
@@ -594,7 +677,10 @@ export async function clusterJoin(o: JoinOptions, io: ClusterIo): Promise<number
     discard(staged);
     throw e;
   }
-  if (!(o.quiet ?? false)) io.out(`Joined cluster ${grant.clusterName} as ${own.name} (node ${own.id} of ${grant.nodes.map((n) => n.name).join(', ')}): wrote ${p.config} and ${p.authkey} (mode 0400).`);
+  if (!(o.quiet ?? false)) {
+    const added = grant.added === true ? `, added to the running cluster as ${own.addresses.join(', ')}` : '';
+    io.out(`Joined cluster ${grant.clusterName} as ${own.name} (node ${own.id} of ${grant.nodes.map((n) => n.name).join(', ')}${added}): wrote ${p.config} and ${p.authkey} (mode 0400).`);
+  }
   return startNode(p, o, io, o.quiet ?? false);
 }
 
@@ -617,14 +703,57 @@ export async function clusterToken(o: TokenOptions, io: ClusterIo): Promise<numb
   const cfg = loaded.config;
   const key = readAuthKey(cfg.messaging.authkeyPath);
   if (!key.ok) throw new ClusterError(CLUSTER_EXIT.noInput, describeKeyError(key.error));
-  if (cfg.nodes.length < 2) throw usage(`${path} lists this node only: nobody else can join (adding nodes is not supported yet)`);
   const raw = JSON.parse(readFileSync(path, 'utf8')) as { messaging?: Record<string, unknown> };
   const own = parseHostPort(cfg.nodes.find((n) => n.id === cfg.node.id)!.addresses[0]!)!;
   const listen = o.joinListen !== undefined ? parseAddress(o.joinListen, own.port, '--join-listen', true) : own;
   const t = newJoinToken(Date.now(), ttlMs);
-  const offer: JoinOffer = { token: t.text, expiresAtMs: t.expiresAtMs, clusterName: cfg.clusterName, initNode: cfg.node.name, nodes: cfg.nodes, messaging: clusterMessaging(raw.messaging ?? {}), authkey: key.value.toString('base64') };
-  printJoinLine(await startJoins(offer, listen, join(cfg.dataDir, 'join-service.log')), io, o.quiet ?? false);
+  const offer: JoinOffer = {
+    token: t.text,
+    expiresAtMs: t.expiresAtMs,
+    clusterName: cfg.clusterName,
+    initNode: cfg.node.name,
+    nodes: cfg.nodes,
+    ...(cfg.nodelistVersion > 0 ? { nodelistVersion: cfg.nodelistVersion } : {}),
+    messaging: clusterMessaging(raw.messaging ?? {}),
+    authkey: key.value.toString('base64'),
+  };
+  // Nodes the configuration does not list are added through this node's API (it must be running then).
+  printJoinLine(await startJoins(offer, listen, join(cfg.dataDir, 'join-service.log'), cfg.api.socket), io, o.quiet ?? false);
   return CLUSTER_EXIT.ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// remove: a stopped node out of the nodelist
+
+export interface RemoveOptions {
+  readonly node?: string;
+  readonly clusterNode?: string;
+  readonly socket?: string;
+  readonly quiet?: boolean;
+}
+
+/** `paceline cluster remove NODE`: the API's cluster.remove-node (agreed by the running cluster, refused for a live member). */
+export async function clusterRemove(o: RemoveOptions, io: ClusterIo): Promise<number> {
+  const name = o.clusterNode ?? o.node;
+  if (name === undefined) throw usage('name the node to remove (cluster remove NODE, or -c NODE)');
+  const socket = o.socket ?? process.env.PACELINE_API_SOCKET ?? NODE_CONFIG_DEFAULTS.apiSocket.value;
+  let api: ApiClient;
+  try {
+    api = await ApiClient.connect({ socket });
+  } catch (e) {
+    throw new ClusterError(CLUSTER_EXIT.unavailable, `cannot reach the node (API socket ${socket}): ${(e as Error).message}`);
+  }
+  try {
+    const r = await api.request('cluster.remove-node', { name }, { timeoutMs: ADD_NODE_TIMEOUT_MS });
+    if (!(o.quiet ?? false)) io.out(`Removed ${r.node.name} (node ${r.node.id}) from the nodelist of the cluster: ${r.nodelist.nodes.map((n) => n.name).join(', ')} (version ${r.nodelist.version}).`);
+    if (r.cib.kept !== undefined) io.err(`WARNING: the CIB keeps an entry of ${r.node.name}: ${r.cib.kept}`);
+    return CLUSTER_EXIT.ok;
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    throw new ClusterError(e.code === 'not-found' || e.code === 'bad-params' ? CLUSTER_EXIT.usage : CLUSTER_EXIT.unavailable, e.message);
+  } finally {
+    await api.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -647,7 +776,18 @@ it (HKDF-SHA256, AES-256-GCM): the authkey never crosses the network in clear, a
 token gets nothing. The join service stops once every listed node joined, or at expiry (--ttl);
 \`paceline cluster token\` starts a new one on a configured node.
 
-Every node must be listed at init (-N); a node that is not cannot join yet.
+A node that init did not list joins a running cluster with a token of \`paceline cluster
+token\` (run on any member whose daemon runs): the member proposes the new nodelist through
+the messaging layer's ordered delivery, every member applies it at the same point and rewrites
+its configuration file (nodes, nodelistVersion), expected votes grow by the new node's votes,
+and the new node gets the whole nodelist:
+  node1# paceline cluster token -q
+  node4# paceline cluster join --from 10.0.0.1:5405 --token pl1.<expiry>.<secret> --node-name node4 --bind 10.0.0.4
+A change is refused without quorum, or when it would leave the current members without quorum
+(e.g. adding a third node to a two_node cluster while one of the two is down).
+\`paceline cluster remove NAME\` takes a stopped node out of the nodelist the same way
+(and out of the CIB).
+
 Exit codes: 0 ok, 64 bad input, 66 configuration unreadable (token), 69 join service unreachable, 73 a file exists (--force) or cannot
 be written, 77 wrong or expired token, 1 the node did not start (files written).`;
 
@@ -700,7 +840,9 @@ export function clusterCommand(io: ClusterIo, setExit: (code: number) => void): 
     .requiredOption('-c, --from <ADDRESS>', 'the join service, IP[:PORT] as init printed it (crmsh -c)')
     .option('--token <TOKEN>', 'the join token init printed (or $PACELINE_JOIN_TOKEN)')
     .option('--node-name <NAME>', "which node of the cluster this is (default: by hostname, else by this machine's address)")
-    .option('-i, --interface <IF>', 'pick this node by the address of interface IF (crmsh -i)', collect);
+    .option('-i, --interface <IF>', 'pick this node by the address of interface IF (crmsh -i)', collect)
+    .option('--bind <ADDRESS>', 'a node the cluster does not list yet (token of `cluster token`): its messaging address IP[:PORT] (default: the first IPv4 of this machine or of -i, the port of the serving node)')
+    .option('--node-id <ID>', 'a node the cluster does not list yet: the node id to take (default: the next free one)');
   addNodeFileOptions(joinCmd).action(action(io, setExit, (o: JoinOptions) => clusterJoin(o, io)));
   cluster
     .command('token')
@@ -720,6 +862,15 @@ export function clusterCommand(io: ClusterIo, setExit: (code: number) => void): 
       if (r.output !== '') (r.exitCode === 0 ? io.out : io.err)(r.output.replace(/\n$/, ''));
       return r.exitCode;
     }));
+  cluster
+    .command('remove')
+    .description('take a stopped node out of the running cluster\'s nodelist (crmsh: crm cluster remove -c NODE); every member rewrites its configuration')
+    .argument('[NODE]', 'the node to remove')
+    .option('-c, --cluster-node <NODE>', 'the node to remove (crmsh -c)')
+    .option('--socket <PATH>', 'the node API socket (default: $PACELINE_API_SOCKET or /run/paceline/api.sock)')
+    .option('-y, --yes', 'accepted for crmsh scripts; paceline never prompts')
+    .option('-q, --quiet', 'print nothing on success')
+    .action((name: string | undefined, o: RemoveOptions) => action(io, setExit, (x: RemoveOptions) => clusterRemove(x, io))({ ...o, ...(name !== undefined ? { node: name } : {}) }));
   cluster.command('serve-join', { hidden: true }).action(action(io, setExit, () => serveJoin()));
   // Usage errors and help throw a CommanderError (addCommand does not pass the program's own
   // exitOverride on): `paceline` ends with 64 for them, the crm shell reports them.

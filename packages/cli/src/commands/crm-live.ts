@@ -846,6 +846,15 @@ async function nodeDelete({ api, args, out, usage }: Call): Promise<number> {
   noMore(args, 1, usage);
   const node = args[0]!;
   if ((await api.request('status', undefined)).nodes.find((n) => n.name === node)?.online) throw new ToolError(CRM_EX.unsafe, `node ${node} is online: stop it (and remove it from the membership) before deleting it`);
+  try {
+    // A node of the nodelist leaves it (agreed by the members) and the CIB; else, as crmsh does, only the CIB.
+    const r = await api.request('cluster.remove-node', { name: node }, { timeoutMs: 20_000 });
+    out.push(`INFO: node ${node} removed from the nodelist (version ${r.nodelist.version})`);
+    if (r.cib.kept !== undefined) out.push(`WARNING: the CIB keeps an entry of ${node}: ${r.cib.kept}`);
+    return CRM_EX.ok;
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 'not-found')) throw e;
+  }
   await rebased(api, async (cib) => {
     const el = configNode(cib.root, node);
     if (!el) throw new ToolError(CRM_EX.noSuch, `node ${node} is not in the configuration`);
@@ -907,10 +916,22 @@ async function clusterCommand(api: ApiClient, words: readonly string[], out: str
     // The same commands as `paceline cluster init|join|token` (./cluster.ts); they need no API.
     return runClusterWords(words, { out: (l) => void out.push(l), err: (l) => void out.push(l) });
   }
-  if (['remove', 'add', 'rename', 'geo_init', 'geo_join'].includes(cmd)) {
-    throw new ToolError(CRM_EX.unavailable, `cluster ${cmd}: not supported: the node list is fixed at init (\`cluster init -N NAME=ADDRESS ...\`; see \`paceline cluster --help\`)`);
+  if (cmd === 'remove') {
+    // crmsh: cluster remove [-c] NODE. The members agree on the smaller nodelist, then the CIB forgets the node.
+    const names = words.slice(1).filter((w) => w !== '-c' && w !== '--cluster-node');
+    if (names.length !== 1) throw new ToolError(CRM_EX.usage, 'usage: cluster remove [-c] <node>');
+    const r = await api.request('cluster.remove-node', { name: names[0]! }, { timeoutMs: 20_000 });
+    out.push(`INFO: node ${names[0]!} removed from the nodelist (version ${r.nodelist.version})`);
+    if (r.cib.kept !== undefined) out.push(`WARNING: the CIB keeps an entry of ${names[0]!}: ${r.cib.kept}`);
+    return CRM_EX.ok;
   }
-  throw new ToolError(CRM_EX.usage, `cluster ${cmd}: unknown command (status, init, join, token)`);
+  if (cmd === 'add') {
+    throw new ToolError(CRM_EX.unavailable, 'cluster add: run `cluster token` on a member, then `cluster join -c ADDRESS:PORT --token TOKEN` on the new node');
+  }
+  if (['rename', 'geo_init', 'geo_join'].includes(cmd)) {
+    throw new ToolError(CRM_EX.unavailable, `cluster ${cmd}: not supported (see \`paceline cluster --help\`)`);
+  }
+  throw new ToolError(CRM_EX.usage, `cluster ${cmd}: unknown command (status, init, join, token, remove)`);
 }
 
 /** `maintenance on|off [RSC|NODE]`: the cluster's maintenance-mode, or a resource's or node's maintenance. */

@@ -315,10 +315,18 @@ interface NodeFlags {
   quorum?: boolean;
   name?: boolean;
   cluster_id?: boolean;
+  remove?: string;
   socket?: string;
 }
 
 async function crmNode(api: ApiClient, f: NodeFlags): Promise<number> {
+  if (f.remove !== undefined) {
+    // Pacemaker's crm_node -R forgets a node the cluster stack no longer lists; here the stack's
+    // nodelist is changed too (agreed by the members), then the CIB entries go.
+    const r = await api.request('cluster.remove-node', { name: f.remove }, { timeoutMs: 20_000 });
+    if (r.cib.kept !== undefined) process.stderr.write(`crm_node: the CIB keeps an entry of ${f.remove}: ${r.cib.kept}\n`);
+    return CRM_EX.ok;
+  }
   const s = await api.request('status', undefined);
   const out = (t: string): void => void process.stdout.write(`${t}\n`);
   if (f.list) for (const n of s.nodes) out(`${n.id} ${n.name} ${n.online ? 'member' : 'lost'}`);
@@ -328,7 +336,7 @@ async function crmNode(api: ApiClient, f: NodeFlags): Promise<number> {
     return s.quorate ? CRM_EX.ok : CRM_EX.quorum;
   } else if (f.name) out(s.node);
   else if (f.cluster_id) out(nodeIdOf(s, s.node));
-  else throw new ToolError(CRM_EX.usage, 'give one of -l, -p, -q, -n, -i');
+  else throw new ToolError(CRM_EX.usage, 'give one of -l, -p, -q, -n, -i, -R');
   return CRM_EX.ok;
 }
 
@@ -457,7 +465,8 @@ export function registerCrmTools(program: Command): void {
       .option('-p, --partition', 'the names of the nodes in this partition')
       .option('-q, --quorum', '1 if this partition has quorum, else 0')
       .option('-n, --name', 'the local node name')
-      .option('-i, --cluster-id', 'the local node id'),
+      .option('-i, --cluster-id', 'the local node id')
+      .option('-R, --remove <NAME>', 'remove a stopped node from the nodelist and the CIB'),
   ).action(live('crm_node', (api, f: NodeFlags & { clusterId?: boolean }) => crmNode(api, { ...f, ...(f.clusterId ? { cluster_id: true } : {}) })));
 
   withSocketOption(

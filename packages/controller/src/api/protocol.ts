@@ -35,6 +35,10 @@ export const API_METHODS = {
   'fence.history': 'params {target?}: the fencing outcomes of the cluster (of target; * or none: all), oldest first, as this node keeps them (persisted, merged with the other nodes\' at every join)',
   'fence.request': "params {target, action: 'off'|'on'|'reboot'}: fence a node now through its fencing levels, or without any with the first device that can (stonith_admin -F/-U/-B); replies once done",
   'fence.cleanup': 'params {target?}: forget the fence history of target (* or none: of every node) on every node (stonith_admin --cleanup --history); replies {target} once a quorum has it',
+  'cluster.add-node':
+    'params {name, address, id?, votes?}: add a node to the running cluster\'s nodelist (address: host:port, one per link, comma-separated; id: the next free one); every member applies it at the same point of the message order and persists it; replies {node, nodelist} once applied here',
+  'cluster.remove-node':
+    'params {name}: remove a node that is not a member of the current view from the nodelist (crm_node --remove), as cluster.add-node, then its node_state and node entries from the CIB; replies {node, nodelist, cib: {removed, kept?}} (kept: why the CIB kept an entry)',
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;
@@ -188,6 +192,22 @@ export interface ApiMethodTypes {
   'fence.history': { params: { target?: string }; result: { history: FenceHistoryEntry[] } };
   'fence.request': { params: { target: string; action: 'off' | 'on' | 'reboot' }; result: { target: string; action: string; device: string; level?: number } };
   'fence.cleanup': { params: { target?: string }; result: { target: string } };
+  'cluster.add-node': { params: { name: string; address: string; id?: number; votes?: number }; result: NodelistChangeResult };
+  'cluster.remove-node': { params: { name: string }; result: NodelistChangeResult & { readonly cib: { readonly removed: readonly string[]; readonly kept?: string } } };
+}
+
+/** One node of the cluster's nodelist (cluster.add-node, cluster.remove-node). */
+export interface NodelistNode {
+  readonly id: number;
+  readonly name: string;
+  readonly addresses: readonly string[];
+  readonly votes: number;
+}
+
+/** The node added or removed, and the nodelist now in force with its version. */
+export interface NodelistChangeResult {
+  readonly node: NodelistNode;
+  readonly nodelist: { readonly version: number; readonly nodes: readonly NodelistNode[] };
 }
 
 /** A configured fence device (`fence.devices`). */
@@ -275,6 +295,8 @@ const PARAM_SPECS: { readonly [M in ApiMethod]: FieldSpec | 'topics' | undefined
   'fence.history': { target: ['string', 'optional'] },
   'fence.request': { target: ['string', 'required'], action: ['string', 'required'] },
   'fence.cleanup': { target: ['string', 'optional'] },
+  'cluster.add-node': { name: ['string', 'required'], address: ['string', 'required'], id: ['number', 'optional'], votes: ['number', 'optional'] },
+  'cluster.remove-node': { name: ['string', 'required'] },
 };
 
 const ENUMS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {

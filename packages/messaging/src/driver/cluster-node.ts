@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { nextIncarnation } from '../keyfile.js';
+import type { NodelistEntry } from '../messages.js';
 import type { NodeEvent, SendResult } from '../node.js';
 import type { ResolvedConfig } from './file-config.js';
 import type { RuntimeCommand, RuntimeStatus } from './runtime.js';
@@ -132,6 +133,16 @@ export class ClusterNode extends EventEmitter<EventMap> {
   /** Queues a message to a joined group; `send-queue-full` means back off (flow control). */
   send(group: string, data: Uint8Array): Promise<SendResult> {
     return this.request({ kind: 'cmd', cmd: { op: 'send', group, data } }) as Promise<SendResult>;
+  }
+
+  /**
+   * Proposes the cluster's next nodelist (MessagingCore.proposeNodelist): `{ ok: true, msgId }`
+   * once queued; the outcome arrives as a 'nodelist' (applied) or 'nodelist-refused' event with
+   * this node's id as sender and this msgId. `baseVersion`: the version of the list `nodes` was
+   * made from (a list made from an older one is refused when delivered).
+   */
+  proposeNodelist(nodes: readonly NodelistEntry[], baseVersion?: number): Promise<SendResult> {
+    return this.request({ kind: 'cmd', cmd: { op: 'nodelist', nodes, ...(baseVersion !== undefined ? { baseVersion } : {}) } }) as Promise<SendResult>;
   }
 
   status(): Promise<RuntimeStatus> {

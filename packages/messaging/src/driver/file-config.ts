@@ -37,6 +37,8 @@ export interface LinkFileConfig {
 export interface NodeFileEntry {
   readonly nodeId: number;
   readonly votes?: number;
+  /** The node's name (carried in agreed nodelist changes). */
+  readonly name?: string;
   /** One "host:port" per link, in link order; the local node binds its own. */
   readonly addresses: readonly string[];
 }
@@ -48,6 +50,8 @@ export interface MessagingFileConfig {
   readonly crypto?: { mode?: CryptoMode; encrypt?: boolean };
   readonly links?: readonly LinkFileConfig[];
   readonly nodes: readonly NodeFileEntry[];
+  /** Version of `nodes`: 0 as first written; the daemon stores each agreed change's (see messages.ts Nodelist). */
+  readonly nodelistVersion?: number;
   readonly quorum?: Partial<QuorumConfig>;
   readonly timing?: Partial<TimingConfig>;
   readonly limits?: Partial<LimitsConfig>;
@@ -85,7 +89,7 @@ export function parseEndpoint(s: string): Endpoint | undefined {
 }
 
 export function parseFileConfig(file: MessagingFileConfig): { config: ResolvedConfig | undefined; diagnostics: ConfigDiagnostic[] } {
-  const { config: core, diagnostics } = makeConfig({ clusterName: file.clusterName, nodes: file.nodes, quorum: file.quorum, timing: file.timing, limits: file.limits });
+  const { config: core, diagnostics } = makeConfig({ clusterName: file.clusterName, nodes: file.nodes, ...(file.nodelistVersion !== undefined ? { nodelistVersion: file.nodelistVersion } : {}), quorum: file.quorum, timing: file.timing, limits: file.limits });
   const links = file.links && file.links.length > 0 ? file.links : [{ transport: 'udpu' as const }];
   const addresses = new Map<number, (Endpoint | undefined)[]>();
   for (const n of file.nodes) {
@@ -104,7 +108,7 @@ export function parseFileConfig(file: MessagingFileConfig): { config: ResolvedCo
   if (crypto.encrypt && crypto.mode !== 'aes-256-gcm') diagnostics.push({ item: 'crypto.encrypt', reason: 'encryption needs mode aes-256-gcm' });
   const own = addresses.get(file.nodeId);
   if (own === undefined || own.every((e) => e === undefined)) diagnostics.push({ item: `nodeId ${file.nodeId}`, reason: 'the local node has no address in the node list' });
-  const fatal = diagnostics.some((d) => d.item.startsWith('nodeId') || d.item === 'crypto.encrypt' || d.item.startsWith('link') || d.item === 'clusterName');
+  const fatal = diagnostics.some((d) => d.item.startsWith('nodeId') || d.item === 'crypto.encrypt' || d.item.startsWith('link') || d.item === 'clusterName' || d.item === 'nodelistVersion');
   if (fatal) return { config: undefined, diagnostics };
   return {
     config: {

@@ -12,10 +12,10 @@ import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { decodeMessage, encodeMessage, MESSAGE_TYPE, type ProtocolMessage } from '../messages.js';
+import { decodeMessage, encodeMessage, MESSAGE_TYPE, type Nodelist, type NodelistEntry, type ProtocolMessage } from '../messages.js';
 import { MessagingCore, type NodeEvent, type SendResult } from '../node.js';
 import { PacketCodec } from '../wire.js';
-import { DEFAULT_MCAST_PORT, type Endpoint, type ResolvedConfig } from './file-config.js';
+import { DEFAULT_MCAST_PORT, parseEndpoint, type Endpoint, type ResolvedConfig } from './file-config.js';
 
 /** Socket buffers sized for a full order window plus heartbeats (capped by net.core.rmem_max). */
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -23,7 +23,9 @@ export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 export type RuntimeCommand =
   | { readonly op: 'join'; readonly group: string }
   | { readonly op: 'leave'; readonly group: string }
-  | { readonly op: 'send'; readonly group: string; readonly data: Uint8Array };
+  | { readonly op: 'send'; readonly group: string; readonly data: Uint8Array }
+  /** Propose the cluster's next nodelist (MessagingCore.proposeNodelist). */
+  | { readonly op: 'nodelist'; readonly nodes: readonly NodelistEntry[]; readonly baseVersion?: number };
 
 export interface LinkStatus {
   readonly linkId: number;
@@ -63,6 +65,8 @@ export class NodeRuntime {
   private timer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   readonly startedAt = new Date();
+  /** nodeId -> endpoint per link: the configuration's, then each agreed nodelist's. */
+  private readonly addresses: Map<number, readonly (Endpoint | undefined)[]>;
 
   constructor(
     private readonly cfg: ResolvedConfig,
@@ -73,6 +77,7 @@ export class NodeRuntime {
   ) {
     const self = { nodeId: cfg.nodeId, incarnation };
     this.core = new MessagingCore(cfg.core, self, this.nowMs());
+    this.addresses = new Map(cfg.addresses);
     this.codec = new PacketCodec({
       clusterName: cfg.core.clusterName,
       localNodeId: cfg.nodeId,
@@ -220,6 +225,9 @@ export class NodeRuntime {
         r = this.core.send(c.group, c.data);
         if (!r.ok && r.code === 'send-queue-full') this.refusedSend = true;
         break;
+      case 'nodelist':
+        r = this.core.proposeNodelist(c.nodes, c.baseVersion);
+        break;
       default: {
         const never: never = c;
         throw new Error(`unknown command ${JSON.stringify(never)}`);
@@ -273,6 +281,8 @@ export class NodeRuntime {
   /** Sends what the core produced and hands its events to the host. */
   private pump(): void {
     const r = this.core.ready(this.nowMs());
+    // A new nodelist first: what the core sends now may go to a node it just added.
+    for (const e of r.events) if (e.type === 'nodelist') this.applyNodelist(e.nodelist);
     for (const o of r.send) this.transmit(o.to, o.message);
     for (const e of r.events) this.emit(e);
     if (this.refusedSend && this.core.sendQueueLength <= this.cfg.core.limits.sendQueueMessagesMax / 2) {
@@ -294,10 +304,22 @@ export class NodeRuntime {
           mcastDone.add(i);
           continue;
         }
-        const ep = this.cfg.addresses.get(nodeId)?.[i];
+        const ep = this.addresses.get(nodeId)?.[i];
         if (ep !== undefined) this.sendOn(link, datagram, ep);
       }
     }
+  }
+
+  /**
+   * Puts an agreed nodelist in force in the driver: the peers' addresses (one per link; an
+   * address that does not parse is left out, as parseFileConfig does) and the node ids the codec
+   * accepts. This node's own sockets stay as they are (a changed own address needs a restart).
+   */
+  private applyNodelist(nl: Nodelist): void {
+    this.addresses.clear();
+    for (const n of nl.nodes) this.addresses.set(n.nodeId, this.cfg.links.map((_, i) => (n.addresses[i] === undefined ? undefined : parseEndpoint(n.addresses[i]!))));
+    this.codec.setKnownNodeIds(new Set(nl.nodes.map((n) => n.nodeId)));
+    for (const l of this.links) for (const id of [...(l?.heardMs.keys() ?? [])]) if (!this.addresses.has(id)) l!.heardMs.delete(id);
   }
 
   /** The lowest link that heard the peer within the deadtime, else every link. */
@@ -327,7 +349,7 @@ export class NodeRuntime {
       transport: this.cfg.links[i]?.transport ?? 'udpu',
       local: `${l.local.host}:${l.local.port}`,
       sendErrors: l.sendErrors,
-      peers: this.cfg.core.nodes
+      peers: this.core.nodelist.nodes
         .filter((n) => n.nodeId !== this.cfg.nodeId)
         .map((n) => {
           const heard = l.heardMs.get(n.nodeId);
@@ -354,6 +376,7 @@ export class NodeRuntime {
       quorum: s.quorum,
       peers: s.peers,
       groups: s.groups,
+      nodelist: this.core.nodelist,
       order: s.order,
       counters: s.counters,
       wire: this.codec.counters,

@@ -108,18 +108,22 @@ export class Simulation {
     return n?.up ? n.core : undefined;
   }
 
-  /** Starts (or restarts, with a higher incarnation) a node; it joins the simulation group. */
-  start(nodeId: number): void {
+  /**
+   * Starts (or restarts, with a higher incarnation) a node; it joins the simulation group. With
+   * `config`, the node starts from that configuration (a node added to the running cluster with
+   * the nodelist it was given, or a node restarted from an older configuration file).
+   */
+  start(nodeId: number, config: MessagingConfig = this.config): void {
     const prev = this.nodes.get(nodeId);
     const incarnation = (prev?.history.incarnation ?? 0) + 1000 + this.nowMs;
     const self: MemberRef = { nodeId, incarnation };
-    const core = new MessagingCore(this.config, self, this.nowMs);
+    const core = new MessagingCore(config, self, this.nowMs);
     const codec = new PacketCodec({
-      clusterName: this.config.clusterName,
+      clusterName: config.clusterName,
       localNodeId: nodeId,
       incarnation,
       security: { mode: 'hmac-sha256', encrypt: false, authKey: KEY },
-      knownNodeIds: new Set(this.nodeIds),
+      knownNodeIds: new Set(config.nodes.map((n) => n.nodeId)),
     });
     const history: ProcessHistory = { key: `${nodeId}:${incarnation}`, nodeId, incarnation, views: [], deliveries: [], sent: [], crashed: false };
     this.histories.push(history);
@@ -206,6 +210,8 @@ export class Simulation {
 
   private drain(nodeId: number, n: SimNode): void {
     const r = n.core.ready(this.nowMs);
+    // As the driver does: an agreed nodelist changes which senders the codec accepts.
+    for (const e of r.events) if (e.type === 'nodelist') n.codec.setKnownNodeIds(new Set(e.nodelist.nodes.map((x) => x.nodeId)));
     for (const e of r.events) this.record(n.history, e);
     for (const o of r.send) {
       const datagram = n.codec.seal(MESSAGE_TYPE[o.message.t], encodeMessage(o.message));
