@@ -11,7 +11,7 @@ import type { ScoreLog } from './scores.js';
 import type { Unpacked } from './unpack.js';
 import type { NodeFailures, WColocation, WNode, WRsc } from './work.js';
 import { applyColocToPriority, applyColocWithClone, assignBundle, assignClone } from './clone.js';
-import { R_PROMOTED, R_STARTED, R_STOPPED, R_UNKNOWN, R_UNPROMOTED, contribute, contributeDiff, nodeAvailable, topParent } from './work.js';
+import { R_PROMOTED, R_STARTED, R_STOPPED, R_UNKNOWN, R_UNPROMOTED, contribute, contributeChange, contributeDiff, nodeAvailable, topParent } from './work.js';
 
 const INFINITY_HACK = SCORE_INFINITY * -100;
 
@@ -487,11 +487,7 @@ function assignPrimitive(ctx: AssignCtx, r: WRsc, prefer: WNode | undefined): WN
     applyThisWith(ctx, r, c);
     contributeDiff(r, before, 'colocation', () => `${c.id} (with ${c.primary.id})`);
   }
-  for (const c of [...r.withThis]) {
-    const before = copyMap(r.allowed);
-    applyWithThis(ctx, r, c);
-    contributeDiff(r, before, 'colocation', () => `${c.id} (${c.dependent.id} with this)`);
-  }
+  for (const c of [...r.withThis]) applyWithThis(ctx, r, c);
   if (r.nextRole === R_STOPPED) {
     for (const n of ctx.u.nodes) r.allowed.set(n.name, addScores(r.allowed.get(n.name) ?? 0, -SCORE_INFINITY));
   } else if (r.nextRole > r.role && !ctx.u.flags.haveQuorum && ctx.u.flags.noQuorumPolicy === 'freeze') {
@@ -514,11 +510,14 @@ function assignPrimitive(ctx: AssignCtx, r: WRsc, prefer: WNode | undefined): WN
 }
 
 export function anyAvailable(u: Unpacked, allowed: Map<string, number>): boolean {
-  for (const [name, w] of allowed) {
+  // forEach: no [name, score] pair allocated per entry (tables are a node count long).
+  let any = false;
+  allowed.forEach((w, name) => {
+    if (any || w < 0) return;
     const n = u.nodeByName.get(name);
-    if (n && w >= 0 && nodeAvailable(n)) return true;
-  }
-  return false;
+    if (n && nodeAvailable(n)) any = true;
+  });
+  return any;
 }
 
 function applyThisWith(ctx: AssignCtx, r: WRsc, c: WColocation): void {
@@ -531,14 +530,19 @@ function applyThisWith(ctx: AssignCtx, r: WRsc, c: WColocation): void {
   }
 }
 
+/**
+ * Merges the scores of a resource colocated with `r` into `r`'s (recording the change as a
+ * contribution). addColocatedNodeScores leaves `r.allowed` alone and returns a new table, so the
+ * change is told from the two tables, without copying `r.allowed` first.
+ */
 function applyWithThis(ctx: AssignCtx, r: WRsc, c: WColocation): void {
   if (!c.influence) return;
   const factor = c.score / SCORE_INFINITY;
   const merged = addColocatedNodeScores(ctx, c.dependent, r.allowed, c.nodeAttribute, factor, { active: true, thisWith: false, nonnegative: false });
-  if (merged) {
-    r.allowed.clear();
-    for (const [k, v] of merged) r.allowed.set(k, v);
-  }
+  if (!merged) return;
+  contributeChange(r, r.allowed, merged, 'colocation', () => `${c.id} (${c.dependent.id} with this)`);
+  r.allowed.clear();
+  merged.forEach((v, k) => r.allowed.set(k, v));
 }
 
 /** pcmk__add_colocated_node_scores: a new table, or undefined to keep `nodes` as they are. */

@@ -7,7 +7,7 @@
  * instance attributes plus the operation's own instance attributes, and for recurring operations
  * CRM_meta_timeout (milliseconds).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Operation } from '@paceline/cib';
 import { mergeNvSets, parseIntervalMs } from './util.js';
 import type { WNode, WRsc } from './work.js';
@@ -27,7 +27,8 @@ function escapeAttr(v: string): string {
 export function operationDigest(params: ReadonlyMap<string, string>): string {
   const names = [...params.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const attrs = names.map((n) => ` ${n}="${escapeAttr(params.get(n) ?? '')}"`).join('');
-  return createHash('md5').update(` <parameters${attrs}/>\n`).digest('hex');
+  // One-shot hash (Node >= 20.12): no Hash object per digest, about twice as fast as createHash.
+  return hash('md5', ` <parameters${attrs}/>\n`, 'hex');
 }
 
 /** The resource's instance attributes for `node` (own, template, then parents'). */

@@ -1032,7 +1032,8 @@ function dropUnrunnableInputs(actions: readonly GAction[]): void {
       const id = inputs[i]!;
       if (actions[id]?.runnable === true) inputs[kept++] = id;
     }
-    inputs.length = kept;
+    // Setting an array's length is a runtime call even when it does not change: only when needed.
+    if (kept !== inputs.length) inputs.length = kept;
   }
 }
 

@@ -3,8 +3,8 @@
  * time to a transition (see README).
  */
 export type * from './types.js';
-export { schedule, schedulePhases, unpackCluster, effectiveNowSec, explain } from './schedule.js';
-export type { SchedulePhase } from './schedule.js';
+export { schedule, schedulePhases, startSchedule, unpackCluster, effectiveNowSec, explain } from './schedule.js';
+export type { SchedulePhase, StartedSchedule } from './schedule.js';
 export { renderSummary } from './render.js';
 export { formatScoreLine, formatScores } from './scores.js';
 export * from './crm_simulate/index.js';

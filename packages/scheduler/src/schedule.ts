@@ -17,7 +17,7 @@ import { configChanges } from './config-changes.js';
 import { healthLocations } from './health.js';
 import { buildConstraints } from './constraints.js';
 import { applyTickets } from './tickets.js';
-import type { ClusterState, Diagnostic, Explanation, FailInfo, NodeInfo, ResourceInfo, ScheduleOptions, ScheduleResult, ScoreLine } from './types.js';
+import type { ClusterState, Diagnostic, Explanation, FailInfo, NodeInfo, ResourceInfo, Role, ScheduleOptions, ScheduleResult, ScoreLine } from './types.js';
 import type { Unpacked } from './unpack.js';
 import { unpack } from './unpack.js';
 import { ScoreLog } from './scores.js';
@@ -163,6 +163,36 @@ function phasesOf(s: RunState): readonly SchedulePhase[] {
 export function schedulePhases(cib: Cib, options: ScheduleOptions = {}): { phases: readonly SchedulePhase[]; result: () => ScheduleResult } {
   const s: RunState = { cib, options, diagnostics: [], scores: new ScoreLog() };
   return { phases: phasesOf(s), result: () => must(s.result, 'summary') };
+}
+
+/** A run whose status is unpacked and whose scheduling is still to do (see `startSchedule`). */
+export interface StartedSchedule {
+  /** The unpacked cluster state: what `unpackCluster(cib, options)` returns. */
+  readonly state: ClusterState;
+  /** Runs the remaining phases: what `schedule(cib, options)` returns. Once only. */
+  schedule(): ScheduleResult;
+}
+
+/**
+ * `unpackCluster` and then `schedule` on the same CIB and options, unpacking the status once: for
+ * callers that show the state before scheduling (crm_simulate prints the current status, then the
+ * Transition Summary). `state` is the run's own unpacked state, which the later phases do not
+ * change (it is a copy).
+ */
+export function startSchedule(cib: Cib, options: ScheduleOptions = {}): StartedSchedule {
+  const s: RunState = { cib, options, diagnostics: [], scores: new ScoreLog() };
+  const [first, ...rest] = phasesOf(s);
+  first?.run();
+  let done = false;
+  return {
+    state: must(s.state, 'unpack'),
+    schedule: (): ScheduleResult => {
+      if (done) throw new Error('startSchedule: schedule() runs once');
+      done = true;
+      for (const p of rest) p.run();
+      return must(s.result, 'summary');
+    },
+  };
 }
 
 function run(cib: Cib, options: ScheduleOptions): Run {
@@ -320,6 +350,9 @@ function toClusterState(u: Unpacked): ClusterState {
   };
 }
 
+/** The children of every resource without any: one shared frozen array. */
+const noChildIds: readonly string[] = Object.freeze([]);
+
 function resourceInfo(u: Unpacked, r: WRsc): ResourceInfo {
   const failCounts: FailInfo[] = [];
   if (r.variant === 'primitive') {
@@ -328,20 +361,21 @@ function resourceInfo(u: Unpacked, r: WRsc): ResourceInfo {
       if (c > 0) failCounts.push({ node: n.name, count: c, lastFailure: 0, expired: false });
     }
   }
-  return {
+  const activeRoles = new Map<string, Role>();
+  r.roleOn.forEach((v, k) => activeRoles.set(k, roleName(v)));
+  const info: { -readonly [K in keyof ResourceInfo]: ResourceInfo[K] } = {
     id: r.id,
     variant: r.variant,
     parent: r.parent?.id,
-    children: r.children.map((c) => c.id),
+    children: r.children.length === 0 ? noChildIds : r.children.map((c) => c.id),
     agent: r.agent,
     role: roleName(r.role === 0 ? 1 : r.role),
     runningOn: r.runningOn.map((n) => n.name),
-    activeRoles: new Map([...r.roleOn].map(([k, v]) => [k, roleName(v)])),
+    activeRoles,
     failed: r.failed,
     managed: r.managed,
     orphan: r.orphan,
     blocked: r.blocked,
-    ...(r.failureIgnored ? { failureIgnored: true } : {}),
     targetRole: r.targetRole === undefined ? 'Started' : roleName(r.targetRole),
     failCounts,
     history: new Map(),
@@ -349,4 +383,7 @@ function resourceInfo(u: Unpacked, r: WRsc): ResourceInfo {
     promotable: r.promotable,
     unique: r.unique,
   };
+  // Present only when set, as before (an object spread per resource cost more than the rest).
+  if (r.failureIgnored) info.failureIgnored = true;
+  return info;
 }

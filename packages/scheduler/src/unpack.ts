@@ -452,7 +452,9 @@ function explicitMeta(ctx: BuildCtx, r: Resource | Primitive, parentExplicit: Ma
   const m = new Map<string, string>();
   mergeNvSets(r.meta, { nodeAttrs: undefined, nowSec: ctx.nowSec }, m);
   if (r.kind === 'primitive' && r.templateRef) mergeNvSets(r.templateRef.meta, { nodeAttrs: undefined, nowSec: ctx.nowSec }, m);
-  if (parentExplicit) for (const [k, v] of parentExplicit) if (!m.has(k)) m.set(k, v);
+  if (parentExplicit) parentExplicit.forEach((v, k) => {
+    if (!m.has(k)) m.set(k, v);
+  });
   return m;
 }
 
@@ -536,7 +538,12 @@ function agentOf(p: Primitive): { class?: string; provider?: string; type?: stri
   const c = p.class ?? t?.class;
   const pr = p.provider ?? t?.provider;
   const ty = p.type ?? t?.type;
-  return { ...(c ? { class: c } : {}), ...(pr ? { provider: pr } : {}), ...(ty ? { type: ty } : {}) };
+  // Only the fields that are set (no object spreads: this runs once per primitive).
+  const a: { class?: string; provider?: string; type?: string } = {};
+  if (c) a.class = c;
+  if (pr) a.provider = pr;
+  if (ty) a.type = ty;
+  return a;
 }
 
 function agentString(a: { class?: string; provider?: string; type?: string }): string {
@@ -572,8 +579,9 @@ function buildResource(
       const o2 = remote && meta.get('allow-migrate') === undefined ? { ...opts, allowMigrate: true } : opts;
       const w = newRsc({ id: r.id + suffix, variant: 'primitive', parent, def: r, agentClass: agent.class, agent: agentString(agent), meta, opts: o2 });
       if (opts.isFenceDevice) ctx.flags.haveStonithResource = true;
-      for (const [k, v] of mergeNvSets([...r.utilization, ...(r.templateRef?.utilization ?? [])], { nodeAttrs: undefined, nowSec: ctx.nowSec })) {
-        w.utilization.set(k, utilizationValue(v));
+      const utilization = r.templateRef?.utilization.length ? [...r.utilization, ...r.templateRef.utilization] : r.utilization;
+      if (utilization.length > 0) {
+        mergeNvSets(utilization, { nodeAttrs: undefined, nowSec: ctx.nowSec }).forEach((v, k) => w.utilization.set(k, utilizationValue(v)));
       }
       if (opts.targetRole !== undefined) w.nextRole = opts.targetRole;
       ctx.byId.set(w.id, w);

@@ -213,7 +213,26 @@ export function newRsc(init: {
     agentClass: init.agentClass,
     agent: init.agent,
     meta: init.meta,
-    ...o,
+    // Each option named (no spread): every resource gets one object shape, built without a copy loop.
+    priority: o.priority,
+    stickiness: o.stickiness,
+    migrationThreshold: o.migrationThreshold,
+    failureTimeoutSec: o.failureTimeoutSec,
+    managed: o.managed,
+    unique: o.unique,
+    promotable: o.promotable,
+    isFenceDevice: o.isFenceDevice,
+    needsFencing: o.needsFencing,
+    needsQuorum: o.needsQuorum,
+    cloneMax: o.cloneMax,
+    cloneNodeMax: o.cloneNodeMax,
+    promotedMax: o.promotedMax,
+    promotedNodeMax: o.promotedNodeMax,
+    interleave: o.interleave,
+    ordered: o.ordered,
+    targetRole: o.targetRole,
+    allowMigrate: o.allowMigrate,
+    multipleActive: o.multipleActive,
     orphan: false,
     isRemoteConnection: false,
     container: undefined,
@@ -328,15 +347,29 @@ function addContribution(r: WRsc, node: string, entry: ScoreContribution): void 
  * `item` may be given as a function naming it, called only when some score changed.
  */
 export function contributeDiff(r: WRsc, before: ReadonlyMap<string, number>, source: string, item: string | undefined | (() => string)): void {
+  contributeChange(r, before, r.allowed, source, item);
+}
+
+/**
+ * contributeDiff between two given tables: records, for each node of `after`, its difference from
+ * `before` as a contribution to `r` (`r.allowed` is neither read nor changed).
+ */
+export function contributeChange(
+  r: WRsc,
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  source: string,
+  item: string | undefined | (() => string),
+): void {
   let last: ScoreContribution | undefined;
   // A function names the item only when something changed (most colocations change nothing).
   let named: string | undefined;
-  r.allowed.forEach((after, node) => {
+  after.forEach((a, node) => {
     const b = before.get(node) ?? 0;
-    if (after === b) return;
+    if (a === b) return;
     if (typeof item === 'function') named ??= item();
     else named = item;
-    if (last?.score !== after - b) last = { source, item: named, score: after - b };
+    if (last?.score !== a - b) last = { source, item: named, score: a - b };
     addContribution(r, node, last);
   });
 }

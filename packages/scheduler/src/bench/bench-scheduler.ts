@@ -30,7 +30,6 @@
  * Targets (issue 3): 16 x 1000 at least 10x faster than crm_simulate; 32 x 4000 under 2 s end to
  * end and under 300 MB peak RSS.
  */
-import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +39,19 @@ import type { SynthOptions } from '@paceline/cib';
 import { StringDecoder } from 'node:string_decoder';
 import { renderSummary } from '../render.js';
 import { schedulePhases } from '../schedule.js';
+
+/**
+ * Only the parent runs processes: the child (what `crm_simulate -R` does) does not load
+ * node:child_process, whose loading would count in its start-up.
+ */
+const { execFileSync } = process.argv.includes('--child') ? { execFileSync: undefined } : await import('node:child_process');
+
+function run(file: string, args: readonly string[], options: { encoding: 'utf8'; maxBuffer: number }): string;
+function run(file: string, args: readonly string[], options: { stdio: 'ignore' }): void;
+function run(file: string, args: readonly string[], options: { encoding: 'utf8'; maxBuffer: number } | { stdio: 'ignore' }): string | void {
+  if (!execFileSync) throw new Error('bench: the child runs no processes');
+  return execFileSync(file, [...args], options) as string | void;
+}
 
 interface Size {
   readonly nodes: number;
@@ -143,7 +155,7 @@ function child(file: string): ChildReport {
 function crmSimulateSummary(file: string): { ms: number; cpuMs: number; lines: string[] } {
   const started = performance.now();
   const script = 'crm_simulate -R -x "$1"; rc=$?; echo "== times"; times; exit $rc';
-  const out = execFileSync('sh', ['-c', script, 'sh', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const out = run('sh', ['-c', script, 'sh', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const ms = performance.now() - started;
   const m = /Transition Summary:\n([\s\S]*?)(?:\n\n|\n== times|$)/.exec(out);
   // `times`: the shell's user and system time, then its children's: "0m1.234s 0m0.050s".
@@ -155,7 +167,7 @@ function crmSimulateSummary(file: string): { ms: number; cpuMs: number; lines: s
 
 function hasCrmSimulate(): boolean {
   try {
-    execFileSync('crm_simulate', ['--version'], { stdio: 'ignore' });
+    run('crm_simulate', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -164,7 +176,7 @@ function hasCrmSimulate(): boolean {
 
 function runChild(file: string): ChildReport {
   const self = fileURLToPath(import.meta.url);
-  const out = execFileSync(process.execPath, [self, '--child', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const out = run(process.execPath, [self, '--child', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
   return JSON.parse(out) as ChildReport;
 }
 

@@ -8,7 +8,7 @@
  * the status section and print the revised status from the updated CIB.
  */
 import { readCib, parseXml, writeElement, XmlSyntaxError, scoreToString, type Cib, type XmlElement } from '@paceline/cib';
-import { schedule, unpackCluster } from '../index.js';
+import { startSchedule, unpackCluster, type StartedSchedule } from '../index.js';
 import type { ClusterState, ResourceInfo, ScheduleResult, ScoreLine } from '../types.js';
 import { OpParamSource } from '../op-params.js';
 import { agentsOf, promotedMonitorsOf } from '../graph-info.js';
@@ -167,6 +167,8 @@ class SimulationRun {
   private readonly xmlSections: string[] = [];
   private cib: Cib;
   private state: ClusterState;
+  /** The run `state` comes from: scheduling goes on from its unpacked status. */
+  private started: StartedSchedule;
   private printed = false;
   private exitCode: number = exitCodes.ok;
   private stderr = '';
@@ -181,7 +183,8 @@ class SimulationRun {
     this.out = new TextOutput(!options.showScores && !options.showUtilization);
     this.editor = new StatusEditor(inputRoot);
     this.cib = readCib(this.editor.root);
-    this.state = unpackCluster(this.cib, { nowSec });
+    this.started = startSchedule(this.cib, { nowSec });
+    this.state = this.started.state;
     if (options.xml) this.xmlSections.push(statusXml('cluster_status', this.state));
   }
 
@@ -199,13 +202,14 @@ class SimulationRun {
     if (!this.quiet) this.out.spacer();
     applyInjections(this.editor, this.state, this.options, this.quiet ? undefined : this.out, clockOf(this.options, this.editor, this.nowSec));
     this.cib = readCib(this.editor.root);
-    this.state = unpackCluster(this.cib, { nowSec: this.nowSec });
+    this.started = startSchedule(this.cib, { nowSec: this.nowSec });
+    this.state = this.started.state;
     this.printed = true;
   }
 
   /** Scheduling: scores (-s/-U) and the Transition Summary. */
   schedule(): ScheduleResult {
-    const scheduled = schedule(this.cib, { nowSec: this.nowSec });
+    const scheduled = this.started.schedule();
     const { showScores, showUtilization } = this.options;
     if (showScores || showUtilization) {
       if (this.printed && !this.quiet) this.out.spacer();
