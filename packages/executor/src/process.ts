@@ -1,8 +1,13 @@
 /**
- * Process execution, as the executor sees it: spawn a command in its own process group, stream
+ * Process execution, as the executor sees it: spawn a command in its own process group, collect
  * its output, learn how it ended, signal its whole group. One real implementation
  * (RealProcessRunner: the native spawner, or node:child_process) and one simulated
  * (SimProcessRunner, sim-process.ts).
+ *
+ * The native spawner also reads the child's stdout and stderr itself (native/spawn.c watchAll):
+ * no Node stream exists for them, and an agent that prints less than OUTPUT_CHUNK_BYTES per
+ * stream costs one callback into JavaScript, at its end. Node's stream machinery for those two
+ * pipes was about a third of the main thread's CPU per agent run.
  */
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
@@ -60,12 +65,37 @@ export interface ProcessRunner {
  */
 export const OUTPUT_DRAIN_MS = 200;
 
+/**
+ * The native spawner hands a stream's output over whenever this many bytes are buffered, and the
+ * rest at the end. Output is neither lost nor capped here: the sink decides what it keeps (the
+ * executor keeps a tail, counts what it drops and looks for the exit reason in all of stderr, see
+ * capture.ts), so a flooding agent behaves as with node:child_process, whose pipes deliver reads
+ * of up to 64 KiB too. Bounds the native buffer at 64 KiB per stream; the child never blocks on a
+ * full pipe because the pipe is always read.
+ */
+export const OUTPUT_CHUNK_BYTES = 64 * 1024;
+
 /** What the native spawner (native/spawn.c) exports. */
 interface NativeSpawner {
   /** Returns [pid, stdin write fd, stdout read fd, stderr read fd]; throws an Error with `code`. */
   spawn(file: string, argv: readonly string[], envp: readonly string[], cwd: string): [number, number, number, number];
-  /** Calls back once the child has ended (exit code or signal number; the other is -1); throws an Error with `code` when it cannot. */
-  watch(pid: number, callback: (exitCode: number, signal: number) => void): void;
+  /**
+   * Reads outFd and errFd and watches the child on this thread's loop: onOutput(1 | 2, text) each
+   * time chunkBytes of a stream are buffered (whole UTF-8 characters), then onEnd once, with the
+   * exit code or signal number (the other is -1) and what is left of each stream, when the child
+   * has ended and both pipes are at end of file, or drainMs after its end. It then has closed
+   * outFd and errFd and reaped the child. Throws an Error with `code` when it cannot watch; the
+   * caller still owns outFd and errFd then, and nothing will be called.
+   */
+  watchAll(
+    pid: number,
+    outFd: number,
+    errFd: number,
+    chunkBytes: number,
+    drainMs: number,
+    onOutput: (stream: 1 | 2, text: string) => void,
+    onEnd: (exitCode: number, signal: number, stdout: string, stderr: string) => void,
+  ): void;
   /** Whether the kernel can watch a child (pidfd_open, Linux 5.3 and later). */
   supported(): boolean;
 }
@@ -86,7 +116,12 @@ function loadNativeSpawner(): NativeSpawner | undefined {
 
 const signalNames = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name]));
 
-/** A child's output streams and how it ended, turned into the sink's calls (see ProcessSink). */
+/** How the native spawner's (exit code, signal number) pair reads as a ProcessEnd. */
+function nativeEnd(exitCode: number, signal: number): ProcessEnd {
+  return signal >= 0 ? { kind: 'signalled', signal: signalNames.get(signal) ?? `SIG${signal}` } : { kind: 'exited', exitCode };
+}
+
+/** node:child_process: a child's output streams and how it ended, turned into the sink's calls (see ProcessSink). */
 class ChildEnd {
   private ended = false;
 
@@ -140,9 +175,11 @@ function killGroupOf(pid: number | undefined, signal: KillSignal): void {
  * Spawns real processes, each the leader of a new session and process group (detached).
  *
  * With the native spawner (posix_spawn, a vfork: see native/spawn.c) the daemon's memory is not
- * copied-on-write for each agent run; without it (not built, or PACELINE_SPAWN=fork),
- * node:child_process, which forks. Both give the child the same environment, cwd, session, signal
- * dispositions and pipes.
+ * copied-on-write for each agent run, and the child's output is read natively (no Node stream);
+ * without it (not built, or PACELINE_SPAWN=fork), node:child_process, which forks and streams.
+ * Both give the child the same environment, cwd, session, signal dispositions and pipes, and the
+ * sink the same text: the native path calls it with fewer, larger chunks (one per stream for
+ * small outputs), then `end`, OUTPUT_DRAIN_MS after the exit at the latest.
  */
 export class RealProcessRunner implements ProcessRunner {
   private readonly native: NativeSpawner | undefined;
@@ -180,16 +217,27 @@ export class RealProcessRunner implements ProcessRunner {
       stdin.on('error', () => undefined);
       stdin.end(spec.stdin);
     }
-    const child = new ChildEnd(sink, new Socket({ fd: outFd, readable: true, writable: false }), new Socket({ fd: errFd, readable: true, writable: false }));
     try {
-      native.watch(pid, (exitCode, signal) => {
-        child.exited(signal >= 0 ? { kind: 'signalled', signal: signalNames.get(signal) ?? `SIG${signal}` } : { kind: 'exited', exitCode });
-      });
+      native.watchAll(
+        pid,
+        outFd,
+        errFd,
+        OUTPUT_CHUNK_BYTES,
+        OUTPUT_DRAIN_MS,
+        (stream, text) => (stream === 1 ? sink.stdout(text) : sink.stderr(text)),
+        (exitCode, signal, stdout, stderr) => {
+          if (stdout !== '') sink.stdout(stdout);
+          if (stderr !== '') sink.stderr(stderr);
+          sink.end(nativeEnd(exitCode, signal));
+        },
+      );
     } catch (err) {
       // Out of descriptors, say: a child whose end cannot be learnt is not left to run unseen.
       const e = err as NodeJS.ErrnoException;
+      closeSync(outFd);
+      closeSync(errFd);
       killGroupOf(pid, 'SIGKILL');
-      setImmediate(() => child.finish({ kind: 'spawn-failed', errno: e.code ?? 'EUNKNOWN', message: `watch ${spec.command}: ${e.message}` }));
+      setImmediate(() => sink.end({ kind: 'spawn-failed', errno: e.code ?? 'EUNKNOWN', message: `watch ${spec.command}: ${e.message}` }));
     }
     return { killGroup: (signal) => killGroupOf(pid, signal) };
   }
