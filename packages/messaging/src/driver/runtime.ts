@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeMessage, encodeMessage, MESSAGE_TYPE, type Nodelist, type NodelistEntry, type ProtocolMessage } from '../messages.js';
 import { MessagingCore, type NodeEvent, type SendResult } from '../node.js';
 import { PacketCodec } from '../wire.js';
+import { createDriverTimer, type DriverTimer } from './timer.js';
 import { DEFAULT_MCAST_PORT, parseEndpoint, type Endpoint, type ResolvedConfig } from './file-config.js';
 
 /** Socket buffers sized for a full order window plus heartbeats (capped by net.core.rmem_max). */
@@ -62,7 +63,8 @@ export class NodeRuntime {
   readonly core: MessagingCore;
   readonly codec: PacketCodec;
   private readonly links: Link[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** The tick timer: moved on every packet of an idle node, so it must move without waking (see timer.ts). */
+  private readonly timer: DriverTimer = createDriverTimer(() => this.scheduleTick());
   private statusTimer: NodeJS.Timeout | undefined;
   readonly startedAt = new Date();
   /** nodeId -> endpoint per link: the configuration's, then each agreed nodelist's. */
@@ -125,7 +127,7 @@ export class NodeRuntime {
     if (this.stopped) return;
     this.tick();
     this.timerIdle = this.core.quiescent;
-    this.timer = setTimeout(() => this.scheduleTick(), this.timerIdle ? this.idleDelayMs() : this.cfg.tickIntervalMs);
+    this.timer.start(this.timerIdle ? this.idleDelayMs() : this.cfg.tickIntervalMs);
   }
 
   /**
@@ -142,23 +144,22 @@ export class NodeRuntime {
 
   private timerIdle = false;
 
-  /** Activity arrived while the slow idle timer was set: tick at full rate again. */
   /**
    * An idle node that answered a heartbeat on receipt has moved its own next heartbeat (and its
-   * peers' warn times) later: the timer is set again for that, or it would wake the node for
-   * nothing shortly after (once per interval on a member, whose timer is only a fallback).
+   * peers' warn times) later: the timer is moved to that, or it would wake the node for nothing
+   * shortly after, once per heartbeat interval. Only the native timer moves later without that
+   * wake-up (timer.ts).
    */
   private rearmIdle(): void {
     if (!this.timerIdle || this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.scheduleTick(), this.idleDelayMs());
+    this.timer.start(this.idleDelayMs());
   }
 
+  /** Activity arrived while the slow idle timer was set: tick at full rate again. */
   private wake(): void {
     if (!this.timerIdle || this.stopped) return;
     this.timerIdle = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.scheduleTick(), this.cfg.tickIntervalMs);
+    this.timer.start(this.cfg.tickIntervalMs);
   }
 
   private async openSocket(linkIdx: number, family: 'udp4' | 'udp6', port: number, host: string | undefined, shared: boolean): Promise<Socket> {
@@ -204,7 +205,7 @@ export class NodeRuntime {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer.close();
     if (this.statusTimer) clearInterval(this.statusTimer);
     for (const l of this.links) {
       l?.socket.close();
