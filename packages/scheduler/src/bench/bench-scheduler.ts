@@ -24,7 +24,10 @@
  * Pacemaker's crm_simulate installed it also runs `crm_simulate -R -x` on the same file (sizes up
  * to --max-resources, default 1000: crm_simulate needs minutes on 32 x 4000) and reports whether
  * both Transition Summaries are the same, white space aside, and the ratio of wall times measured
- * in the same run, start-up included on both sides (other work on the machine slows both).
+ * in the same run, start-up included on both sides (other work on the machine slows both). It then
+ * runs the user's command, `paceline crm_simulate -R -x FILE`, the same way as crm_simulate (a
+ * process each, both printing the current status and the Transition Summary): the like-for-like
+ * figure.
  * Last, how time grows with nodes x resources: ms per 1000 cells and the fitted exponent.
  *
  * Targets (issue 3): 16 x 1000 at least 10x faster than crm_simulate; 32 x 4000 under 2 s end to
@@ -157,12 +160,35 @@ function crmSimulateSummary(file: string): { ms: number; cpuMs: number; lines: s
   const script = 'crm_simulate -R -x "$1"; rc=$?; echo "== times"; times; exit $rc';
   const out = run('sh', ['-c', script, 'sh', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const ms = performance.now() - started;
+  return { ms, cpuMs: childCpuMs(out), lines: transitionSummary(out) };
+}
+
+/**
+ * Runs the user's command, `paceline crm_simulate -R -x file` (packages/cli/bin/paceline.js, a
+ * process of its own as crm_simulate is), timed the same way as crmSimulateSummary: the figure
+ * to hold against crm_simulate's, since both print the same current status and Transition Summary.
+ */
+function pacelineSummary(file: string): { ms: number; cpuMs: number; lines: string[] } {
+  const bin = fileURLToPath(new URL('../../../cli/bin/paceline.js', import.meta.url));
+  const started = performance.now();
+  const script = '"$1" "$2" crm_simulate -R -x "$3"; rc=$?; echo "== times"; times; exit $rc';
+  const out = run('sh', ['-c', script, 'sh', process.execPath, bin, file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const ms = performance.now() - started;
+  return { ms, cpuMs: childCpuMs(out), lines: transitionSummary(out) };
+}
+
+/** The Transition Summary lines of crm_simulate's text output (either tool's), normalized. */
+function transitionSummary(out: string): string[] {
   const m = /Transition Summary:\n([\s\S]*?)(?:\n\n|\n== times|$)/.exec(out);
+  return normalize((m?.[1] ?? '').split('\n'));
+}
+
+/** The children's user + system time from the shell's `times` after "== times", in ms. */
+function childCpuMs(out: string): number {
   // `times`: the shell's user and system time, then its children's: "0m1.234s 0m0.050s".
   const children = /== times\n.*\n(\d+)m([\d.]+)s (\d+)m([\d.]+)s/.exec(out);
   const seconds = (min: string | undefined, sec: string | undefined): number => Number(min) * 60 + Number(sec);
-  const cpuMs = children ? (seconds(children[1], children[2]) + seconds(children[3], children[4])) * 1000 : Number.NaN;
-  return { ms, cpuMs, lines: normalize((m?.[1] ?? '').split('\n')) };
+  return children ? (seconds(children[1], children[2]) + seconds(children[3], children[4])) * 1000 : Number.NaN;
 }
 
 function hasCrmSimulate(): boolean {
@@ -244,6 +270,13 @@ function main(argv: readonly string[]): void {
         console.log(
           `  crm_simulate -R ${fmt(theirs.ms)} ms wall ${fmt(theirs.cpuMs)} ms cpu: ${(theirs.ms / oursMs).toFixed(1)}x our ${fmt(oursMs)} ms wall, ` +
             `${(theirs.cpuMs / oursCpuMs).toFixed(1)}x our ${fmt(oursCpuMs)} ms cpu (end to end and Node start-up), summary ${same ? 'same' : 'DIFFERENT'}`,
+        );
+        // The commands side by side, each a process printing the status and the Transition Summary.
+        const cmd = pacelineSummary(file);
+        const cmdSame = cmd.lines.length === theirs.lines.length && cmd.lines.every((l, i) => l === theirs.lines[i]);
+        console.log(
+          `  paceline crm_simulate -R ${fmt(cmd.ms)} ms wall ${fmt(cmd.cpuMs)} ms cpu: crm_simulate -R is ${(theirs.ms / cmd.ms).toFixed(1)}x slower (wall), ` +
+            `${(theirs.cpuMs / cmd.cpuMs).toFixed(1)}x (cpu), summary ${cmdSame ? 'same' : 'DIFFERENT'}`,
         );
       }
       rmSync(file, { force: true });
