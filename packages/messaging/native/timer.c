@@ -25,9 +25,12 @@
  *   does nothing.
  *
  * An exception thrown by callback goes to process 'uncaughtException', as from a setTimeout.
+ * A timer still open when its thread's environment goes away (a worker terminated) is closed by
+ * an async cleanup hook: Node aborts a worker whose loop still holds a handle at its end.
  * Built by packages/executor/scripts/build-native.mjs; the driver falls back to setTimeout when
  * the module is absent.
  */
+#define NAPI_VERSION 8
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -39,6 +42,7 @@ typedef struct {
   napi_env env;
   napi_ref callback;
   napi_async_context context;
+  napi_async_cleanup_hook_handle cleanup; /* NULL once removed */
   int closed;
 } paceline_timer_t;
 
@@ -66,7 +70,20 @@ static void on_fire(uv_timer_t *handle) {
 }
 
 static void on_closed(uv_handle_t *handle) {
-  free(handle->data);
+  paceline_timer_t *t = (paceline_timer_t *)handle->data;
+  if (t->cleanup != NULL) napi_remove_async_cleanup_hook(t->cleanup);
+  free(t);
+}
+
+/* The environment is going away with the timer still open: close the handle, nothing else (no JS). */
+static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  paceline_timer_t *t = (paceline_timer_t *)arg;
+  /* Closed already: its close callback, still to come, removes this hook. */
+  if (t->closed) return;
+  t->closed = 1;
+  uv_timer_stop(&t->timer);
+  uv_close((uv_handle_t *)&t->timer, on_closed);
 }
 
 /* The timer behind a handle (an External), or NULL with a TypeError thrown. */
@@ -120,6 +137,7 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   }
   uv_timer_init(loop, &t->timer);
   t->timer.data = t;
+  if (napi_add_async_cleanup_hook(env, on_env_cleanup, t, &t->cleanup) != napi_ok) t->cleanup = NULL;
   napi_value handle;
   /* No finalizer: the memory belongs to the loop until close() (the handle may outlive the External). */
   CHECK(napi_create_external(env, t, NULL, NULL, &handle));

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -83,3 +84,27 @@ for (const prefer of ['native', 'node'] as const) {
     });
   });
 }
+
+// Node aborts a worker whose loop still holds a handle when it ends: a terminated worker (the
+// messaging driver's thread) must take its armed native timer down with it. In a child process,
+// so that the abort this guards against would fail the test, not the test runner.
+describe.skipIf(!built && !process.env.CI)('native driver timer on a worker', () => {
+  it('lets a worker with an armed timer be terminated', () => {
+    const addon = fileURLToPath(new URL('../../dist/paceline_timer.node', import.meta.url));
+    const code = `
+      const { Worker } = require('node:worker_threads');
+      const w = new Worker(\`
+        const t = require(${JSON.stringify(addon)});
+        const h = t.create(() => { require('node:worker_threads').parentPort.postMessage('fired'); t.start(h, 20); });
+        t.start(h, 20);
+      \`, { eval: true });
+      let fired = 0;
+      w.on('message', () => { if (++fired === 2) w.terminate(); });
+      w.on('exit', () => { console.log('terminated after ' + fired); setTimeout(() => console.log('main alive'), 50); });
+    `;
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('terminated after 2\nmain alive\n');
+  });
+});
