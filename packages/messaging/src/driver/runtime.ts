@@ -132,13 +132,17 @@ export class NodeRuntime {
 
   /**
    * Quiescent: sleep until the core's next timed work (a heartbeat, a peer's warn or dead time),
-   * at most two heartbeat intervals; while the membership is unsettled, a quarter interval.
-   * Fewer wake-ups are what keeps an idle node's CPU low; packets still wake it at once.
+   * at most two heartbeat intervals; while the membership is unsettled, a quarter interval after
+   * the last tick. Fewer wake-ups are what keeps an idle node's CPU low; packets still wake it at
+   * once. Every packet of an idle node moves the timer (rearmIdle), so each deadline here is a
+   * fixed point in time, never "a quarter interval from now": packets arriving more often than
+   * that (heartbeat rounds of two partitions interleaving) would otherwise postpone the tick, and
+   * with it the proposal that merges the partitions, for as long as they keep coming.
    */
   private idleDelayMs(): number {
     const hb = this.cfg.core.timing.heartbeatIntervalMs;
     const due = this.core.nextDueMs();
-    if (due === undefined) return Math.max(this.cfg.tickIntervalMs, Math.floor(hb / 4));
+    if (due === undefined) return Math.max(this.cfg.tickIntervalMs, Math.ceil(this.lastTickMs + Math.floor(hb / 4) - this.nowMs()));
     return Math.min(2 * hb, Math.max(this.cfg.tickIntervalMs, Math.ceil(due - this.nowMs())));
   }
 
@@ -255,9 +259,13 @@ export class NodeRuntime {
   }
 
   private tick(): void {
-    this.core.tick(this.nowMs());
+    this.lastTickMs = this.nowMs();
+    this.core.tick(this.lastTickMs);
     this.pump();
   }
+
+  /** When tick() last ran: the unsettled-membership pace counts from it (idleDelayMs). */
+  private lastTickMs = 0;
 
   private onDatagram(linkIdx: number, buf: Buffer): void {
     const opened = this.codec.open(buf);
