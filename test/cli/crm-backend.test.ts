@@ -10,7 +10,7 @@ import { AgentCatalog, defaultAgentPaths } from '@paceline/executor';
 
 const dir = mkdtempSync(join(tmpdir(), 'paceline-crm-backend-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const cib = (epoch: number) => `<cib epoch="${epoch}" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>\n`;
+const cib = (epoch: number) => `<cib epoch="${epoch}" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.0"><configuration><crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes/><resources/><constraints/></configuration><status/></cib>\n`;
 
 describe('file CIB backend', () => {
   // A concurrent writer between read and commit is a conflict: the file keeps the other change.

@@ -1,7 +1,7 @@
 /**
  * The interactive crm shell through a real pseudo-terminal (tmux): prompts and levels, tab
  * completion of commands, agents, agent parameters (meta-data), ids and cluster options, error
- * positions with a caret, commit to the CIB file, help, and the history file.
+ * positions with a caret, an unknown parameter caught as typed with a suggestion, commit to the CIB file, help, and the history file.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -73,6 +73,12 @@ describe.skipIf(!!why)(`interactive crm shell in a terminal ${why ?? ''}`, () =>
     const err = await waitFor(/\^/);
     expect(err).toContain("ERROR: line 1, column 20: syntax in colocation: Invalid role 'Bogus' for 'web'");
     expect(err).toMatch(/\n {21}\^/);
+
+    // A parameter the agent does not know is caught as it is typed, with the one meant; not added.
+    type('primitive db ocf:paceline:Dummy params stat=1');
+    key('Enter');
+    const typo = await waitFor(/not added/);
+    expect(typo).toContain('ERROR: db: parameter "stat" is not known (did you mean "state"?)');
 
     // Ids from the working CIB (web is not committed yet) and cluster options from the options table.
     type('show we');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCrm, runCrmCommand } from '../../packages/cli/src/commands/crm.js';
 
-const cib = '<cib validate-with="pacemaker-3.0" epoch="3" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>\n';
+const cib = '<cib validate-with="pacemaker-3.0" epoch="3" num_updates="0" admin_epoch="0"><configuration><crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes/><resources/><constraints/></configuration><status/></cib>\n';
 
 describe('crm shell on $CIB_shadow', () => {
   let dir = '';

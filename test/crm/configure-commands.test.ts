@@ -11,7 +11,7 @@ import { nodeCrmHost } from '../../packages/cli/src/commands/crm-host.js';
 import { cibToText, CrmShell, runCrmOnCib } from '../../packages/cli/src/crm/script.js';
 import { defaultsCib, normaliseConfiguration } from './support.js';
 
-const base = `<cib epoch="5" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.0"><configuration><crm_config/><nodes><node id="1" uname="node1"/></nodes><resources/><constraints/></configuration><status/></cib>`;
+const base = `<cib epoch="5" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.0"><configuration><crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes><node id="1" uname="node1"/></nodes><resources/><constraints/></configuration><status/></cib>`;
 const dir = mkdtempSync(join(tmpdir(), 'paceline-crm-cmds-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const savedEditor = process.env.EDITOR;
@@ -114,7 +114,7 @@ describe('configure filter and edit', () => {
     process.env.EDITOR = editor('ed2.sh', 's/interval=10s/interval=20s/', '$a colocation c1 inf: a:Bogus b');
     const r = run(`${setup}commit\nedit\n`);
     expect(r.exitCode).toBe(1);
-    expect(r.output).toContain("edit: line 8, column 20: syntax in colocation: Invalid role 'Bogus'");
+    expect(r.output).toContain("edit: line 10, column 20: syntax in colocation: Invalid role 'Bogus'");
     expect(r.output).toContain('nothing changed');
   });
 
@@ -130,7 +130,7 @@ describe('configure filter and edit', () => {
     const sh = new CrmShell(xmlOf(`${setup}commit\n`), { host, interactive: true });
     sh.execute('configure');
     const step = sh.execute('edit');
-    expect(step.output).toContain("ERROR: edit: line 8, column 20: syntax in colocation: Invalid role 'Bogus'");
+    expect(step.output).toContain("ERROR: edit: line 10, column 20: syntax in colocation: Invalid role 'Bogus'");
     expect(readFileSync(marker, 'utf8')).toBe('1\n2\n');
     expect(sh.execute('show a').output).toContain('op monitor interval=30s');
     expect(sh.execute('show').output).not.toContain('colocation');
@@ -154,7 +154,7 @@ describe('configure undo, show changed, refresh, upgrade', () => {
     expect(sh.execute('undo').output).toContain('nothing to undo');
     sh.execute('primitive p4 ocf:pacemaker:Dummy');
     sh.execute('refresh');
-    expect(sh.execute('show').output).toBe('node 1: node1\nprimitive p1 ocf:pacemaker:Dummy');
+    expect(sh.execute('show').output).toBe('node 1: node1\nprimitive p1 ocf:pacemaker:Dummy\nproperty cib-bootstrap-options: \\\n\tstonith-enabled=false');
   });
 
   // upgrade as crmsh: only with force (or an old 0.6 schema); the epoch moves once.

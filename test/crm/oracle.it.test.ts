@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readVersion, parseXml } from '@paceline/cib';
 import { cibToText, runCrmOnCib } from '../../packages/cli/src/crm/script.js';
-import { nodeCrmHost } from '../../packages/cli/src/commands/crm-host.js';
+import { catalogAgentSource, nodeCrmHost } from '../../packages/cli/src/commands/crm-host.js';
 import { crmshCorpusDir, missing, schedulerCorpusDir } from '../support/env.js';
 import { defaultsCib, gate, normaliseConfiguration, oracleCases, unwrapDefaultsXml } from './support.js';
 
@@ -41,6 +41,8 @@ function schemaValid(cibText: string, dir: string): boolean {
 
 describe.skipIf(!!why)(`crmsh oracle ${why ?? ''}`, () => {
   const work = mkdtempSync(join(tmpdir(), 'paceline-crm-oracle-'));
+  // Agents checked against the installed ones, as crmsh checks them (meta-data of the agents on this machine).
+  const agents = catalogAgentSource();
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   // Each script's configuration from crmsh and from paceline, ids included.
@@ -64,7 +66,7 @@ describe.skipIf(!!why)(`crmsh oracle ${why ?? ''}`, () => {
       }
       const want = readFileSync(cibFile, 'utf8');
       // Scripts that save and load files do it in the work directory, for both shells.
-      const res = runCrmOnCib(c.script, baseText, { host: nodeCrmHost(undefined, work) });
+      const res = runCrmOnCib(c.script, baseText, { host: nodeCrmHost(undefined, work), agents });
       const got = cibToText(res.cib);
       const same = normaliseConfiguration(got) === normaliseConfiguration(want);
       // crmsh bumps the epoch at each commit; paceline commits a batch once: it changed iff crmsh did, by one.
@@ -156,4 +158,44 @@ describe.skipIf(!!whyDefaults)(`crmsh oracle, defaults sets in xml ${whyDefaults
     }
     expect(normaliseConfiguration(readFileSync(cibFile, 'utf8'))).toBe(normaliseConfiguration(defaultsCib));
   }, 120_000);
+});
+
+// What a commit is checked for (packages/cli/src/crm/check.ts): the same scripts through crmsh
+// and paceline; each must commit in both or in neither, and commit the same configuration.
+describe.skipIf(!!why)(`crmsh oracle, checks at commit ${why ?? ''}`, () => {
+  const work = mkdtempSync(join(tmpdir(), 'paceline-crm-checks-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const base = '<cib validate-with="pacemaker-3.0" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes><node id="1" uname="node1"/></nodes><resources/><constraints/></configuration><status/></cib>\n';
+  const fenceOff = 'property stonith-enabled=false';
+  const cases: Array<[string, string, 'refused' | 'committed']> = [
+    ['an agent that is not installed', `${fenceOff}\nprimitive d ocf:pacemaker:Dumy`, 'refused'],
+    ['a parameter the agent does not know', `${fenceOff}\nprimitive d ocf:pacemaker:Dummy params stat=1`, 'refused'],
+    ['a required parameter left out', `${fenceOff}\nprimitive i ocf:heartbeat:IPaddr2`, 'refused'],
+    ['a constraint on a resource that does not exist', `${fenceOff}\nprimitive d ocf:pacemaker:Dummy\nlocation l1 dd 100: node1`, 'refused'],
+    ['a primitive with fencing enabled and no fence device', 'primitive d ocf:pacemaker:Dummy', 'refused'],
+    ['a reference to an object created later in the batch', `${fenceOff}\nlocation l1 d 100: node1\nprimitive d ocf:pacemaker:Dummy`, 'committed'],
+    ['an unknown meta attribute (a warning)', `${fenceOff}\nprimitive d ocf:pacemaker:Dummy meta target_role=Stopped`, 'committed'],
+    ['a location on a node that does not exist (a warning)', `${fenceOff}\nprimitive d ocf:pacemaker:Dummy\nlocation l1 d 100: nod1`, 'committed'],
+    ['a good primitive', `${fenceOff}\nprimitive i ocf:heartbeat:IPaddr2 params ip=192.0.2.10 op monitor interval=10s`, 'committed'],
+  ];
+  for (const [what, body, outcome] of cases) {
+    it(`${outcome === 'refused' ? 'refuses' : 'commits'} ${what}, as crmsh does`, () => {
+      const script = `configure\n${body}\ncommit\n`;
+      const cibFile = join(work, 'cib.xml');
+      writeFileSync(cibFile, base);
+      writeFileSync(join(work, 'script.crm'), script);
+      try {
+        execFileSync('crm', ['-f', join(work, 'script.crm')], { cwd: work, env: { ...process.env, CIB_file: cibFile, HOME: work }, stdio: 'pipe', timeout: 60_000 });
+      } catch {
+        // exit codes differ (crmsh 4.4.1 even crashes on some refusals); the file is what counts
+      }
+      const crmsh = readFileSync(cibFile, 'utf8');
+      const crmshCommitted = readVersion(parseXml(crmsh).root).epoch !== 1;
+      const res = runCrmOnCib(script, base, { host: nodeCrmHost(undefined, work), agents: catalogAgentSource() });
+      expect(crmshCommitted ? 'committed' : 'refused').toBe(outcome);
+      expect(res.changed ? 'committed' : 'refused').toBe(outcome);
+      expect(res.exitCode).toBe(outcome === 'refused' ? 1 : 0);
+      if (outcome === 'committed') expect(normaliseConfiguration(cibToText(res.cib))).toBe(normaliseConfiguration(crmsh));
+    }, 60_000);
+  }
 });

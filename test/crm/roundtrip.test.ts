@@ -39,7 +39,7 @@ describe.skipIf(!!why)(`crm show round trip ${why ?? ''}`, () => {
       const first = runCrmOnCib(c.script, base, { host: nodeCrmHost(undefined, work) });
       if (first.exitCode !== 0) continue;
       const shown = renderShow(new ConfigSession(first.cib));
-      const second = runCrmOnCib(`configure\n${shown}\ncommit\n`, base);
+      const second = runCrmOnCib(`configure\n${shown}\ncommit force\n`, base);
       // Equal as crmsh's xml_equals has it (children in any order but members' and sets'), and
       // attributes at their defaults aside: crmsh drops them when it reads a CIB, so show leaves them out.
       const a = normaliseConfiguration(stripIds(cibToText(first.cib), true), true, true);
@@ -68,7 +68,7 @@ describe.skipIf(!!whySched)(`crm show round trip, scheduler corpus ${whySched ??
       // Read back on an empty CIB of the same schema (role names and features depend on it).
       const base = `<cib validate-with="${root.attrs['validate-with'] ?? 'pacemaker-3.0'}" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>`;
       const shown = renderShow(new ConfigSession(root));
-      const second = runCrmOnCib(`configure\n${shown}\ncommit\n`, base);
+      const second = runCrmOnCib(`configure\n${shown}\ncommit force\n`, base);
       const a = normaliseConfiguration(stripIds(text), true, true);
       const b = normaliseConfiguration(stripIds(cibToText(second.cib)), true, true);
       if (second.exitCode === 0 && a === b) passing.push(f);

@@ -11,9 +11,12 @@ import { defaultsCib, normaliseConfiguration } from './support.js';
 
 const base = '<cib epoch="1" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>';
 
+/** These tests are about show's text: commits are not checked (no fencing device, agents not looked up). */
+const unchecked = 'options check-frequency never\n';
+
 function shown(script: string, cib = base): string {
   let out = '';
-  const r = runCrmOnCib(script, cib, { onShow: (_a, text) => (out = text), host: nodeCrmHost() });
+  const r = runCrmOnCib(unchecked + script, cib, { onShow: (_a, text) => (out = text), host: nodeCrmHost() });
   expect(r.output).not.toMatch(/ERROR/);
   return out;
 }
@@ -60,7 +63,7 @@ show fencing_topology
     const cib = base.replace('<constraints/>', '<constraints><rsc_location id="l1" rsc="p1"><rule id="l1-r" score="INFINITY"><expression id="l1-e" attribute="#uname" operation="eq" value="n1"/><rule id="l1-inner" score="INFINITY"><date_expression id="l1-d" operation="lt" end="2030-01-01"/></rule></rule></rsc_location></constraints>').replace('<resources/>', '<resources><primitive id="p1" class="ocf" provider="heartbeat" type="Dummy"/></resources>');
     const text = shown('configure\nshow l1\n', cib);
     expect(text.split('\n')[0]).toBe('xml <rsc_location id="l1" rsc="p1"> \\');
-    const again = runCrmOnCib(`configure\nerase\n${shown('configure\nshow\n', cib)}\ncommit\n`, base);
+    const again = runCrmOnCib(`${unchecked}configure\nerase\n${shown('configure\nshow\n', cib)}\ncommit\n`, base);
     expect(again.output).not.toMatch(/ERROR/);
     expect(cibToText(again.cib)).toContain('<date_expression id="l1-d" operation="lt" end="2030-01-01"/>');
   });
@@ -84,7 +87,7 @@ xml <op_defaults> \\
 </op_defaults>
 op_defaults op-plain: \\
 \ttimeout=20s`);
-    const again = runCrmOnCib(`configure\n${text}\ncommit\n`, base);
+    const again = runCrmOnCib(`${unchecked}configure\n${text}\ncommit\n`, base);
     expect(again.output).not.toMatch(/ERROR/);
     expect(normaliseConfiguration(cibToText(again.cib))).toBe(normaliseConfiguration(defaultsCib));
   });
@@ -123,7 +126,7 @@ commit
     expect(text).toContain('params fake=2');
     expect(text).toContain('rule 100: #uname eq node3');
     expect(text).toContain('rule $id=r2 50: #uname eq node2');
-    const xml = cibToText(runCrmOnCib(script, base, { host: nodeCrmHost() }).cib);
+    const xml = cibToText(runCrmOnCib(unchecked + script, base, { host: nodeCrmHost() }).cib);
     expect(xml).toContain('<instance_attributes id="p1-params">');
     expect(xml).toContain('<rule score="100" id="r1">');
   });

@@ -12,3 +12,4 @@ export * from './iso8601.js';
 export * from './rules.js';
 export * from './options.js';
 export * from './validate.js';
+export * from './suggest.js';

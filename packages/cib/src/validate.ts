@@ -14,8 +14,9 @@
  * Validation never throws; the status section is not validated (it is Pacemaker's own output).
  */
 import { makeTime } from './iso8601.js';
-import { checkOptionValue, findOption, isScore, parseBoolean, parseIntervalMs, type OptionScope } from './options.js';
+import { checkOptionValue, findOption, isScore, optionsFor, parseBoolean, parseIntervalMs, type OptionScope } from './options.js';
 import { compileRule } from './rules.js';
+import { didYouMean } from './suggest.js';
 import { childElements, firstChild, parseXml, XmlSyntaxError, type XmlElement } from './xml.js';
 
 export interface Diagnostic {
@@ -88,6 +89,8 @@ const BOOLEAN_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
   resource_set: ['sequential', 'require-all'],
 };
 const SCORE_ELEMENTS = new Set(['rsc_location', 'rsc_colocation', 'rsc_order', 'rsc_ticket', 'rule', 'resource_set']);
+
+const CLUSTER_OPTION_NAMES: readonly string[] = optionsFor('cluster').map((o) => o.name);
 
 /** Everything the checks look things up in, built once per document. */
 interface Index {
@@ -264,7 +267,7 @@ function checkRequired(el: XmlElement, d: Collector): void {
 function checkIdRef(el: XmlElement, ref: string, index: Index, d: Collector): void {
   const target = index.byId.get(ref);
   if (!target) {
-    d.add(el, 'ref-unknown-id', 'error', `id-ref "${ref}" names no element`);
+    d.add(el, 'ref-unknown-id', 'error', `id-ref "${ref}" names no element${didYouMean(ref, index.byId.keys())}`);
   } else if (target.name !== el.name && !(NVSET_ELEMENTS.has(el.name) && NVSET_ELEMENTS.has(target.name))) {
     d.add(el, 'ref-wrong-kind', 'warning', `id-ref "${ref}" names a <${target.name}>, not a <${el.name}> (Pacemaker ignores it)`);
   }
@@ -307,7 +310,7 @@ function checkClusterOptions(configuration: XmlElement, d: Collector): void {
     if (name === undefined || value === undefined || value === '#default') continue;
     const found = findOption('cluster', name);
     if (!found) {
-      d.add(pair, 'option-unknown', 'warning', `"${name}" is not a Pacemaker 2.1 cluster option`);
+      d.add(pair, 'option-unknown', 'warning', `"${name}" is not a Pacemaker 2.1 cluster option${didYouMean(name, CLUSTER_OPTION_NAMES)}`);
       continue;
     }
     if (found.viaAlias) d.add(pair, 'option-deprecated-name', 'warning', `"${name}" is an old name for "${found.def.name}"`);
@@ -336,7 +339,7 @@ function checkResources(configuration: XmlElement, index: Index, d: Collector): 
     if (el) checkMetaSets(el, section === 'rsc_defaults' ? 'resource' : 'operation', d);
   }
   if (index.stonithEnabled && !index.hasStonithResource) {
-    d.add(resources ?? configuration, 'fencing-no-device', 'error', 'stonith-enabled is true but no fencing (class stonith) resource is defined: resources will not start');
+    d.add(resources ?? configuration, 'fencing-no-device', 'error', 'stonith-enabled is true but no fencing (class stonith) resource is defined: resources will not start (configure a fence device, or set stonith-enabled=false)');
   }
 }
 
@@ -495,7 +498,7 @@ function checkResourceRef(el: XmlElement, attr: string, id: string | undefined, 
   }
   if (index.constrainable.has(id)) return;
   const known = index.byId.get(id);
-  const why = known ? `it names a <${known.name}>, not a resource, template or tag` : 'no resource, template or tag has that id';
+  const why = known ? `it names a <${known.name}>, not a resource, template or tag` : `no resource, template or tag has that id${didYouMean(id, index.constrainable)}`;
   d.add(el, 'ref-unknown-resource', 'error', `${attr}="${id}"${where}: ${why}; Pacemaker ignores the constraint`);
 }
 
@@ -507,7 +510,7 @@ function checkLocation(c: XmlElement, hasSets: boolean, index: Index, d: Collect
   const rules = childElements(c, 'rule');
   if (node === undefined && rules.length === 0) d.add(c, 'location-no-target', 'error', '<rsc_location> needs a "node" with a "score", or rules');
   if (node !== undefined && score === undefined && c.attrs['score-attribute'] === undefined) d.add(c, 'attribute-missing', 'error', '<rsc_location> with a node needs a "score"');
-  if (node !== undefined && !index.nodeNames.has(node)) d.add(c, 'ref-unknown-node', 'warning', `node "${node}" is not a configured node (the constraint applies only if it joins)`);
+  if (node !== undefined && !index.nodeNames.has(node)) d.add(c, 'ref-unknown-node', 'warning', `node "${node}" is not a configured node${didYouMean(node, index.nodeNames)} (the constraint applies only if it joins)`);
 }
 
 function checkColocation(c: XmlElement, index: Index, d: Collector): void {
@@ -561,7 +564,7 @@ function checkFencing(configuration: XmlElement, index: Index, d: Collector): vo
     if (level.attrs.devices !== undefined && !/^[a-zA-Z0-9_.-]+(,[a-zA-Z0-9_.-]+)*$/.test(level.attrs.devices)) {
       d.add(level, 'value-invalid', 'error', `devices "${level.attrs.devices}" must be device ids separated by commas (no spaces, no empty entries)`);
     }
-    if (target !== undefined && !index.nodeNames.has(target)) d.add(level, 'ref-unknown-node', 'warning', `target "${target}" is not a configured node`);
+    if (target !== undefined && !index.nodeNames.has(target)) d.add(level, 'ref-unknown-node', 'warning', `target "${target}" is not a configured node${didYouMean(target, index.nodeNames)}`);
     for (const dev of (level.attrs.devices ?? '').split(',').filter((x) => x !== '')) {
       const el = index.byId.get(dev);
       if (!el || el.name !== 'primitive') d.add(level, 'ref-unknown-device', 'warning', `device "${dev}" is not a configured fencing resource`);

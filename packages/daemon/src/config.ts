@@ -23,6 +23,7 @@ import {
   type MessagingFileConfig,
   type ResolvedConfig,
 } from '@paceline/messaging';
+import { nearestNames } from '@paceline/cib';
 import { isLogLevel, parseLogTarget, type LogLevel, type LogTarget } from './log.js';
 
 export const NODE_CONFIG_PATH_DEFAULT = '/etc/paceline/paceline.json';
@@ -257,17 +258,10 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
-/** ", did you mean X?" for a near miss (same letters ignoring case, or one edit away). */
+/** "; did you mean X?" for a near miss (see nearestNames). */
 function suggest(key: string, known: ReadonlySet<string>): string {
-  for (const k of known) if (k.toLowerCase() === key.toLowerCase() || editDistanceAtMostOne(k, key)) return `; did you mean ${k}?`;
-  return '';
-}
-
-function editDistanceAtMostOne(a: string, b: string): boolean {
-  if (Math.abs(a.length - b.length) > 1 || a === b) return false;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return a.slice(i + (a.length >= b.length ? 1 : 0)) === b.slice(i + (b.length >= a.length ? 1 : 0));
+  const near = nearestNames(key, known, 1)[0];
+  return near === undefined ? '' : `; did you mean ${near}?`;
 }
 
 /**

@@ -13,7 +13,8 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgentLocation, AgentLocator } from './command.js';
+import { spawnSync } from 'node:child_process';
+import { buildSpawnSpec, type AgentLocation, type AgentLocator } from './command.js';
 import { DEFAULT_METADATA_TIMEOUT_MS, DEFAULT_OCF_ROOT } from './defaults.js';
 import type { Executor } from './executor.js';
 import { lsbMetadata, parseAgentMetadata, type AgentMetadata } from './metadata.js';
@@ -182,6 +183,26 @@ export class AgentCatalog {
     const r = await executor.run({ rscId: `metadata:${formatAgent(agent)}`, agent, action: 'meta-data', timeoutMs: DEFAULT_METADATA_TIMEOUT_MS });
     if (r.execStatus !== 'done' || r.rc !== 0) {
       return { ok: false, error: { code: 'metadata-failed', message: `${formatAgent(agent)} meta-data: ${r.execStatus} rc=${r.rc} ${r.exitReason ?? r.stderr.trim().split('\n').pop() ?? ''}`.trim() } };
+    }
+    const parsed = parseAgentMetadata(r.stdout);
+    return parsed.ok ? parsed : { ok: false, error: { code: parsed.code, message: `${formatAgent(agent)}: ${parsed.message}` } };
+  }
+
+  /**
+   * The agent's meta-data, run synchronously (a command-line tool checking what a user typed
+   * waits for it anyway): the same program, arguments and environment the executor would use,
+   * killed after the meta-data timeout.
+   */
+  metadataSync(agent: AgentRef, baseEnv: Readonly<Record<string, string | undefined>> = process.env): { ok: true; metadata: AgentMetadata } | { ok: false; error: CatalogError } {
+    const loc = new FsAgentLocator(this.paths).locate(agent);
+    if (!loc) return { ok: false, error: { code: 'agent-not-found', message: `agent ${formatAgent(agent)} is not installed` } };
+    if (agent.agentClass === 'lsb') return { ok: true, metadata: lsbMetadata(agent.type, readFileSync(loc.path, 'utf8')) };
+    const req = { rscId: `metadata:${formatAgent(agent)}`, agent, action: 'meta-data' };
+    const spec = buildSpawnSpec(req, loc, { timeoutMs: DEFAULT_METADATA_TIMEOUT_MS, intervalMs: 0 }, { baseEnv });
+    const r = spawnSync(spec.command, [...spec.args], { env: spec.env, input: spec.stdin ?? '', encoding: 'utf8', timeout: DEFAULT_METADATA_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 });
+    if (r.error || r.status !== 0) {
+      const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status} ${(r.stderr ?? '').trim().split('\n').pop() ?? ''}`.trim();
+      return { ok: false, error: { code: 'metadata-failed', message: `${formatAgent(agent)} meta-data: ${why}` } };
     }
     const parsed = parseAgentMetadata(r.stdout);
     return parsed.ok ? parsed : { ok: false, error: { code: parsed.code, message: `${formatAgent(agent)}: ${parsed.message}` } };

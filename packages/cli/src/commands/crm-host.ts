@@ -4,10 +4,12 @@
  * crm_shadow, for `paceline configure`, `paceline -f` and the interactive shell.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseXml, readVersion } from '@paceline/cib';
+import { AgentCatalog, defaultAgentPaths, formatAgent, parseAgentRef } from '@paceline/executor';
+import type { AgentLookup, AgentSource } from '../crm/check.js';
 import type { CibBackend, CibReplaceResult, CibVersionTag, CrmHost } from '../crm/host.js';
 
 /** Hooks the interactive shell sets so the editor gets the terminal (readline paused, raw mode off). */
@@ -96,4 +98,55 @@ export function listShadows(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Where cluster-glue keeps its stonith plugins (`stonith:ssh`, `stonith:external/ipmi`). */
+export const CLUSTER_GLUE_PLUGINS = '/usr/lib/stonith/plugins';
+
+/** The installed cluster-glue plugin a `stonith:` name means, if any: `stonith:ssh` is stonith2/ssh.so, `stonith:external/ssh` external/ssh. */
+function legacyStonithPlugin(agent: string, dir = CLUSTER_GLUE_PLUGINS): string | undefined {
+  const m = /^stonith:([a-zA-Z0-9_.-]+(?:\/[a-zA-Z0-9_.-]+)?)$/.exec(agent);
+  if (!m || m[1]!.startsWith('fence_')) return undefined;
+  const path = m[1]!.includes('/') ? join(dir, m[1]!) : join(dir, 'stonith2', `${m[1]!}.so`);
+  return existsSync(path) ? path : undefined;
+}
+
+/**
+ * The installed agents as the crm shell's checks see them (`../crm/check.ts`): meta-data read
+ * once per agent, synchronously (the shell waits for the answer anyway), and the list of agents
+ * for suggestions read once.
+ */
+export function catalogAgentSource(catalog: AgentCatalog = new AgentCatalog(defaultAgentPaths())): AgentSource {
+  const cache = new Map<string, AgentLookup>();
+  let names: string[] | undefined;
+  return {
+    lookup(agent) {
+      let found = cache.get(agent);
+      if (found) return found;
+      const legacy = legacyStonithPlugin(agent);
+      const ref = parseAgentRef(agent);
+      if (legacy) found = { ok: true, note: `${agent} is a cluster-glue stonith plugin (${legacy}): Pacemaker runs it through fence_legacy, paceline's fencer runs fence_* agents only` };
+      else if (!ref.ok) found = { ok: false, missing: false, message: ref.message };
+      else {
+        const md = catalog.metadataSync(ref.agent);
+        if (md.ok) found = { ok: true, params: md.metadata.parameters.map((p) => ({ name: p.name, required: p.required })) };
+        else found = { ok: false, missing: md.error.code === 'agent-not-found', message: md.error.message };
+      }
+      cache.set(agent, found);
+      return found;
+    },
+    names() {
+      if (!names) {
+        names = [];
+        for (const cls of catalog.classes()) {
+          try {
+            names.push(...catalog.agents(cls).map(formatAgent));
+          } catch {
+            // a class whose directories cannot be read offers no names
+          }
+        }
+      }
+      return names;
+    },
+  };
 }

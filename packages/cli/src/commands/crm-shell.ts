@@ -22,7 +22,8 @@ import { cibToText, crmLevels, CrmShell, NEWEST_SCHEMA, type CrmLevel } from '..
 import { ConfigSession } from '../crm/session.js';
 import { renderShow } from '../crm/show.js';
 import { toXml } from '../crm/tree.js';
-import { cibVersionOfText, fileCibBackend, listShadows, nodeCrmHost, shadowBasePath, shadowPath } from './crm-host.js';
+import { catalogAgentSource, cibVersionOfText, fileCibBackend, listShadows, nodeCrmHost, shadowBasePath, shadowPath } from './crm-host.js';
+import { checkAllObjects, formatChecks } from '../crm/check.js';
 import { shadowDir } from './live.js';
 import { verifyText } from './crm-live.js';
 import { formatInfo } from './ra.js';
@@ -188,7 +189,7 @@ export class CrmDriver {
   /** Reads the CIB through `backend` and starts a session at the top level. */
   static async open(backend: CibBackend, opts: DriverOptions): Promise<CrmDriver> {
     const text = await backend.read();
-    return new CrmDriver(new CrmShell(text, { host: opts.host, interactive: opts.interactive }), backend, text, opts);
+    return new CrmDriver(new CrmShell(text, { host: opts.host, interactive: opts.interactive, agents: catalogAgentSource(opts.catalog) }), backend, text, opts);
   }
 
   /** The backend configure works on now (the cluster, the CIB file, or a shadow in use). */
@@ -232,8 +233,11 @@ export class CrmDriver {
   }
 
   private verify(): DriverStep {
-    const r = verifyText(cibToText(toXml(this.shell.session.cib)));
-    return done(r.text, r.ok);
+    const cib = toXml(this.shell.session.cib);
+    const r = verifyText(cibToText(cib));
+    const agents = checkAllObjects(cib, { agents: this.shell.agents, mode: this.shell.checkMode });
+    const text = [r.text, ...formatChecks(agents)].filter((l) => l !== '').join('\n');
+    return done(text, r.ok && !agents.some((m) => m.severity === 'error'));
   }
 
   private reload(text: string): void {

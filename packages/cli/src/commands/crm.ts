@@ -25,7 +25,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { cibToText, runCrmOnCib, type CrmRunResult } from '../crm/script.js';
-import { fileCibBackend, nodeCrmHost } from './crm-host.js';
+import { catalogAgentSource, fileCibBackend, nodeCrmHost } from './crm-host.js';
 import { apiReachable, liveCibBackend, type LiveCibBackend } from './crm-live.js';
 import { runClusterWords } from './cluster.js';
 import { runCrmBatch, runCrmShell } from './crm-shell.js';
@@ -79,14 +79,14 @@ function withCibFile(opts: CrmOptions, run: (cibText: string) => CrmRunResult): 
 
 /** `paceline -f SCRIPT`: runs a crm shell script (its text) on the CIB file. */
 export function runCrmScript(text: string, opts: CrmOptions = {}): CrmOutcome {
-  return withCibFile(opts, (cib) => runCrmOnCib(text, cib, { host: nodeCrmHost() }));
+  return withCibFile(opts, (cib) => runCrmOnCib(text, cib, { host: nodeCrmHost(), agents: catalogAgentSource() }));
 }
 
 /** One configure command line (`primitive vip ...` or `configure primitive vip ...`). */
 export function runCrmCommand(line: string, opts: CrmOptions = {}): CrmOutcome {
   const first = line.trim().split(/\s+/)[0]?.toLowerCase();
   const text = first === 'configure' ? line : `configure ${line}`;
-  return withCibFile(opts, (cib) => runCrmOnCib(text, cib, { host: nodeCrmHost() }));
+  return withCibFile(opts, (cib) => runCrmOnCib(text, cib, { host: nodeCrmHost(), agents: catalogAgentSource() }));
 }
 
 /**
@@ -113,7 +113,7 @@ export async function liveBackendFor(opts: CrmOptions): Promise<{ backend: LiveC
  * `paceline resource ...`.
  */
 export async function runCrm(text: string, opts: CrmOptions = {}): Promise<CrmOutcome> {
-  if (opts.cibFile ?? offlineCib()) return withCibFile(opts, (cib) => runCrmOnCib(text, cib, { host: nodeCrmHost() }));
+  if (opts.cibFile ?? offlineCib()) return withCibFile(opts, (cib) => runCrmOnCib(text, cib, { host: nodeCrmHost(), agents: catalogAgentSource() }));
   const live = await liveBackendFor(opts);
   if (!('backend' in live)) return live;
   return runCrmBatch(text, live.backend, { host: nodeCrmHost() });

@@ -3,7 +3,7 @@ import { splitCommands, tokenize } from './lexer.js';
 import { parseCommand } from './parser.js';
 import { runCrmOnCib, cibToText } from './script.js';
 
-const base = `<cib epoch="5" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>`;
+const base = `<cib epoch="5" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.0"><configuration><crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes/><resources/><constraints/></configuration><status/></cib>`;
 
 function parse(line: string) {
   const cmd = splitCommands(line)[0]!;
@@ -45,7 +45,7 @@ describe('crm configure grammar', () => {
 
   // Taken ids get the -0, -1 suffixes of crmsh's idmgmt.
   it('makes generated ids unique with numeric suffixes', () => {
-    const res = runCrmOnCib('configure\nlocation l2 d rule 100: #uname eq node1 and pingd gt 0 and a lt 3\ncommit\n', base);
+    const res = runCrmOnCib('configure\nprimitive d Dummy\nlocation l2 d rule 100: #uname eq node1 and pingd gt 0 and a lt 3\ncommit\n', base);
     const xml = cibToText(res.cib);
     expect(xml).toContain('id="l2-rule-expression"');
     expect(xml).toContain('id="l2-rule-expression-0"');

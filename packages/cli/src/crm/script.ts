@@ -18,6 +18,7 @@ import type { CrmHost } from './host.js';
 import { ConfigSession } from './session.js';
 import { renderObjects, renderShow, renderShowXml, selectObjects, showObjects } from './show.js';
 import { cloneNode, toXml, type CNode } from './tree.js';
+import { checkObjects, formatChecks, newCibProblems, verifyAll, type AgentSource } from './check.js';
 import { element, writeElement } from '@paceline/cib';
 
 export interface CrmRunResult {
@@ -39,6 +40,10 @@ interface RunState {
   level: CrmLevel;
   /** crmsh option sort_elements: show sorts objects by id within each kind. */
   sortElements: boolean;
+  /** crmsh option check-mode: agent problems found at commit are errors (strict) or warnings (relaxed). */
+  checkMode: 'strict' | 'relaxed';
+  /** crmsh option check-frequency: semantic checks at each command in the interactive shell (always), at commit and verify only (on-verify), or never. */
+  checkFrequency: 'always' | 'on-verify' | 'never';
   session: ConfigSession;
   committed: CNode | undefined;
   out: string[];
@@ -68,6 +73,8 @@ export interface CrmRunOptions {
   readonly host?: CrmHost;
   /** Interactive: `edit` re-opens the editor on a syntax error. */
   readonly interactive?: boolean;
+  /** Installed agents and their meta-data, for the checks at commit (without it, agents are not checked). */
+  readonly agents?: AgentSource;
 }
 
 /** Runs a crm shell script on the CIB `cib` (its text). */
@@ -99,7 +106,33 @@ export function runCrmOnCib(script: string, cibText: string, options: CrmRunOpti
 
 function newState(root: XmlElement, options: CrmRunOptions): RunState {
   const session = new ConfigSession(root);
-  return { level: 'top', session, committed: undefined, out: [], errors: 0, quit: false, options, sortElements: true, undo: [], baseline: session.snapshot(), commitRequested: false };
+  return { level: 'top', session, committed: undefined, out: [], errors: 0, quit: false, options, sortElements: true, checkMode: 'strict', checkFrequency: 'always', undo: [], baseline: session.snapshot(), commitRequested: false };
+}
+
+/** The working CIB, or the configuration `conf` in it, as an XmlElement `<cib>`. */
+function cibOf(state: RunState, conf?: CNode): XmlElement {
+  const cib = state.session.cib;
+  return toXml({ tag: 'cib', attrs: new Map(cib.attrs), children: [conf ?? state.session.configuration()] });
+}
+
+/**
+ * `commit [force]` (and a one-shot command's implicit commit): the checks of check.ts first; an
+ * error refuses the commit unless forced (crmsh: "Do you still want to commit?", answered no
+ * outside a terminal), warnings are printed.
+ */
+function commitChecked(state: RunState, at: string, force: boolean): void {
+  if (state.checkFrequency !== 'never') {
+    const after = cibOf(state);
+    const found = [...newCibProblems(cibOf(state, state.baseline), after), ...checkObjects(after, changedIds(state), { agents: state.options.agents, mode: state.checkMode })];
+    const errors = found.filter((m) => m.severity === 'error').length;
+    state.out.push(...formatChecks(found));
+    if (errors > 0 && !force) {
+      fail(state, `${at}: commit refused: ${errors} error${errors === 1 ? '' : 's'} above (nothing was committed; \`commit force\` commits all the same)`);
+      return;
+    }
+    if (errors > 0) state.out.push('INFO: commit forced');
+  }
+  commitNow(state);
 }
 
 function commitNow(state: RunState): void {
@@ -134,13 +167,13 @@ function runTokens(state: RunState, tokens: Token[]): void {
     return;
   }
   if (state.level === 'options') {
-    if (first === 'sort_elements' || first === 'sort-elements') state.sortElements = !['false', 'no', 'off', '0'].includes((words[1] ?? '').toLowerCase());
+    setOption(state, tokens);
     return;
   }
   if (state.level === 'top') {
     if (first === 'options') {
       if (words.length === 1) state.level = 'options';
-      else if (words[1] === 'sort_elements' || words[1] === 'sort-elements') state.sortElements = !['false', 'no', 'off', '0'].includes((words[2] ?? '').toLowerCase());
+      else setOption(state, tokens.slice(1));
       return;
     }
     if (first === 'configure') {
@@ -170,6 +203,25 @@ function runTokens(state: RunState, tokens: Token[]): void {
   fail(state, `line ${tokens[0]!.line}, column ${tokens[0]!.column}: ${state.level} ${first}: needs a live cluster (not available offline)`);
 }
 
+/**
+ * The `options` level offline: sort-elements, check-mode, check-frequency (crmsh's spelling
+ * with `_` too). Other crmsh options (colours, pager, editor, skill level) change nothing here
+ * and are accepted silently, as before.
+ */
+function setOption(state: RunState, tokens: Token[]): void {
+  const name = (tokens[0]?.text ?? '').replace(/_/g, '-');
+  const value = tokens[1]?.text;
+  const at = `line ${tokens[0]?.line ?? 0}, column ${tokens[0]?.column ?? 0}`;
+  const choose = <T extends string>(allowed: readonly T[]): T | undefined => {
+    if (value !== undefined && (allowed as readonly string[]).includes(value)) return value as T;
+    fail(state, `${at}: usage: ${name} ${allowed.join('|')}${value === undefined ? '' : ` (found '${value}')`}`);
+    return undefined;
+  };
+  if (name === 'sort-elements') state.sortElements = !['false', 'no', 'off', '0'].includes((value ?? '').toLowerCase());
+  else if (name === 'check-mode') state.checkMode = choose(['strict', 'relaxed'] as const) ?? state.checkMode;
+  else if (name === 'check-frequency') state.checkFrequency = choose(['always', 'on-verify', 'never'] as const) ?? state.checkFrequency;
+}
+
 /** `resource start|stop RSC`: crmsh runs crm_resource, which writes the CIB at once: the change is committed. */
 function resourceStartStop(state: RunState, tokens: Token[]): void {
   const err = state.session.setMeta(tokens[1]!.text, 'target-role', tokens[0]!.text === 'start' ? 'Started' : 'Stopped');
@@ -192,7 +244,22 @@ function runConfigure(state: RunState, tokens: Token[], oneShot: boolean): void 
   }
   if (mutating.has(first) || objectCommands.has(first)) {
     state.undo.push(before);
-    if (oneShot) commitNow(state);
+    if (oneShot) commitChecked(state, at, false);
+    else if (objectCommands.has(first) && state.options.interactive && state.checkFrequency === 'always') checkAtInput(state, at, before);
+  }
+}
+
+/**
+ * The interactive shell checks an object as it is typed (crmsh with check-frequency always): the
+ * agent and its parameters of the objects the command changed. In strict mode an error takes
+ * the command back.
+ */
+function checkAtInput(state: RunState, at: string, before: CNode): void {
+  const found = checkObjects(cibOf(state), changedSince(state, before), { agents: state.options.agents, mode: state.checkMode });
+  state.out.push(...formatChecks(found));
+  if (found.some((m) => m.severity === 'error')) {
+    state.session.restore(state.undo.pop()!);
+    fail(state, `${at}: not added (check-mode strict; \`options check-mode relaxed\` takes such objects with a warning)`);
   }
 }
 
@@ -223,7 +290,8 @@ function runConfigureCommand(state: RunState, tokens: Token[], at: string): void
   const args = words.slice(1);
   switch (first) {
     case 'commit':
-      commitNow(state);
+      if (args.some((a) => a !== 'force' && a !== 'replace')) return fail(state, `${at}: usage: commit [force] [replace]`);
+      commitChecked(state, at, args.includes('force'));
       return;
     case 'show':
       return show(state, args);
@@ -271,8 +339,14 @@ function runConfigureCommand(state: RunState, tokens: Token[], at: string): void
       s.restore(state.baseline);
       state.undo = [];
       return;
-    case 'verify':
+    case 'verify': {
+      if (args.length > 0) return fail(state, `${at}: usage: verify`);
+      const found = verifyAll(cibOf(state), { agents: state.options.agents, mode: state.checkMode });
+      state.out.push(...formatChecks(found));
+      const errors = found.filter((m) => m.severity === 'error').length;
+      if (errors > 0) fail(state, `${at}: verify: ${errors} error${errors === 1 ? '' : 's'}`);
       return;
+    }
     default:
       if (ignoredConfigureCommands.has(first)) return;
       fail(state, `${at}: configure ${first}: unknown or not available offline`);
@@ -298,7 +372,12 @@ function show(state: RunState, args: string[]): void {
 
 /** Ids of objects created or modified since the last commit (crmsh's `updated` objects). */
 function changedIds(state: RunState): string[] {
-  const base = new ConfigSession(toXml(cloneNode({ tag: 'cib', attrs: new Map(), children: [state.baseline] })));
+  return changedSince(state, state.baseline);
+}
+
+/** Ids of the objects that differ from the configuration `conf`. */
+function changedSince(state: RunState, conf: CNode): string[] {
+  const base = new ConfigSession(toXml(cloneNode({ tag: 'cib', attrs: new Map(), children: [conf] })));
   const was = new Map(showObjects(base).map((o) => [`${o.kind}:${o.id}`, writeElement(toXml(o.node))]));
   const changed = showObjects(state.session).filter((o) => was.get(`${o.kind}:${o.id}`) !== writeElement(toXml(o.node)));
   return changed.map((o) => o.id);
@@ -499,6 +578,16 @@ export class CrmShell {
     this.state = newState(this.root, { ...options, interactive: options.interactive ?? true });
   }
 
+  /** The installed agents the checks use (undefined: agents are not checked). */
+  get agents(): AgentSource | undefined {
+    return this.state.options.agents;
+  }
+
+  /** The crmsh option check-mode in force. */
+  get checkMode(): 'strict' | 'relaxed' {
+    return this.state.checkMode;
+  }
+
   /** The current level (`top`, `configure`, ...). */
   get level(): CrmLevel {
     return this.state.level;
@@ -552,10 +641,10 @@ export class CrmShell {
   /** Takes the CIB as now stored (after a commit or a refresh); uncommitted edits are dropped. */
   reload(cibText: string): void {
     const level = this.state.level;
-    const sort = this.state.sortElements;
+    const { sortElements, checkMode, checkFrequency } = this.state;
     this.root = parseXml(cibText).root;
     this.state = newState(this.root, this.state.options);
     this.state.level = level;
-    this.state.sortElements = sort;
+    Object.assign(this.state, { sortElements, checkMode, checkFrequency });
   }
 }
