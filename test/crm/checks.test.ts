@@ -79,6 +79,14 @@ describe('checks at commit, on a CIB file', () => {
     expect(fwd.exitCode).toBe(0);
   });
 
+  it('names the nearest ids when a command names one that does not exist', () => {
+    writeFileSync(file, cibText(fenceOff, '<primitive id="web" class="ocf" provider="paceline" type="Dummy"/>'));
+    const before = readFileSync(file, 'utf8');
+    expect(one('group g wbe').output).toContain('g refers to missing object wbe (did you mean "web"?)');
+    expect(script('configure\ndelete wbe\ncommit\n').output).toContain('object wbe does not exist (did you mean "web"?)');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
   it('warns about a meta attribute, a node and a cluster option nobody knows, and commits', () => {
     writeFileSync(file, cibText(fenceOff, '<primitive id="d" class="ocf" provider="paceline" type="Dummy"/>'));
     const r = script('configure\nprimitive d2 ocf:paceline:Dummy meta target_role=Stopped\nlocation l1 d 100: nod1\nproperty no-quorum-polcy=stop\ncommit\n');

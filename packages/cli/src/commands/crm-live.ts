@@ -14,7 +14,7 @@
  * code the Pacemaker tool would end with (./live.ts `exitCodeOfApiError`).
  */
 import { ApiClient, ApiError, isSettled, type StatusResult } from '@paceline/controller';
-import { childElements, parseXml, validateCib, writeElement, type XmlElement } from '@paceline/cib';
+import { childElements, didYouMean, parseXml, validateCib, writeElement, type XmlElement } from '@paceline/cib';
 import { explainResource, schedule } from '@paceline/scheduler';
 import { NODE_CONFIG_DEFAULTS } from '@paceline/daemon';
 import { Store } from '@paceline/store';
@@ -188,8 +188,13 @@ const RESOURCE_TAGS = new Set(['primitive', 'group', 'clone', 'master', 'bundle'
 
 function findResource(root: XmlElement, id: string): XmlElement {
   const res = section(root, 'resources');
-  for (const el of res ? walk(res) : []) if (RESOURCE_TAGS.has(el.name) && el.attrs['id'] === id) return el;
-  throw new ToolError(CRM_EX.noSuch, `resource ${id} does not exist`);
+  const ids: string[] = [];
+  for (const el of res ? walk(res) : []) {
+    if (!RESOURCE_TAGS.has(el.name)) continue;
+    if (el.attrs['id'] === id) return el;
+    if (el.attrs['id'] !== undefined) ids.push(el.attrs['id']);
+  }
+  throw new ToolError(CRM_EX.noSuch, `resource ${id} does not exist${didYouMean(id, ids)}`);
 }
 
 /** The primitives of a resource (itself when it is one), for status checks. */

@@ -6,7 +6,7 @@
  * The session owns a mutable copy of the CIB for the length of one batch; nothing reaches the
  * caller before `result()`, so a failed batch changes nothing.
  */
-import { applyChange, type XmlElement } from '@paceline/cib';
+import { applyChange, didYouMean, type XmlElement } from '@paceline/cib';
 import { sameUnordered, sanitized } from './show.js';
 import { addChild, cloneNode, cnode, elementsOf, firstOf, fromXml, isComment, parentOf, toXml, walk, type CNode } from './tree.js';
 
@@ -387,6 +387,17 @@ export class ConfigSession {
     return undefined;
   }
 
+  /** ` (did you mean "x"?)` for an id that was not found: the nearest resource ids, or object ids. */
+  near(id: string, resourcesOnly = false): string {
+    const ids: string[] = [];
+    for (const n of walk(this.configuration())) {
+      const nid = n.attrs.get('id');
+      if (nid !== undefined && resourceTags.has(n.tag)) ids.push(nid);
+    }
+    if (!resourcesOnly) for (const o of this.objects()) if (o.attrs.get('id') !== undefined) ids.push(o.attrs.get('id')!);
+    return didYouMean(id, ids);
+  }
+
   findResource(id: string): CNode | undefined {
     for (const n of walk(this.section('resources'))) if (resourceTags.has(n.tag) && n.attrs.get('id') === id) return n;
     return undefined;
@@ -498,7 +509,7 @@ export class ConfigSession {
       const childId = ref.attrs.get('id')!;
       const child = this.findResource(childId);
       const idx = node.children.indexOf(ref);
-      if (!child) return { code: 'no-object', message: `${node.attrs.get('id')} refers to missing object ${childId}` };
+      if (!child) return { code: 'no-object', message: `${node.attrs.get('id')} refers to missing object ${childId}${this.near(childId, true)}` };
       const parent = parentOf(this.configuration(), child);
       if (parent && parent.tag !== 'resources') return { code: 'child-in-use', message: `${childId} already in use at ${parent.attrs.get('id')}` };
       if (parent) parent.children.splice(parent.children.indexOf(child), 1);
@@ -558,7 +569,7 @@ export class ConfigSession {
   private addOp(op: CNode): SessionError | undefined {
     const rscId = op.attrs.get('rsc')!;
     const rsc = this.findResource(rscId);
-    if (!rsc) return { code: 'no-object', message: `object ${rscId} does not exist` };
+    if (!rsc) return { code: 'no-object', message: `object ${rscId} does not exist${this.near(rscId)}` };
     if (rsc.tag !== 'primitive') return { code: 'not-primitive', message: `${rscId} is not a primitive` };
     op.attrs.delete('rsc');
     const name = op.attrs.get('name');
@@ -597,13 +608,13 @@ export class ConfigSession {
     const conf = this.configuration();
     if (id === 'fencing_topology') {
       const ft = firstOf(conf, 'fencing-topology');
-      if (!ft) return { code: 'no-object', message: `object ${id} does not exist` };
+      if (!ft) return { code: 'no-object', message: `object ${id} does not exist${this.near(id)}` };
       conf.children.splice(conf.children.indexOf(ft), 1);
       for (const n of walk(ft)) if (n.attrs.get('id')) this.ids.delete(n.attrs.get('id')!);
       return undefined;
     }
     const target = this.objectById(id);
-    if (!target) return { code: 'no-object', message: `object ${id} does not exist` };
+    if (!target) return { code: 'no-object', message: `object ${id} does not exist${this.near(id)}` };
     this.deleteOne(target);
     return undefined;
   }
@@ -621,7 +632,7 @@ export class ConfigSession {
         continue;
       }
       const t = this.objectById(id);
-      if (!t) return { code: 'no-object', message: `object ${id} does not exist` };
+      if (!t) return { code: 'no-object', message: `object ${id} does not exist${this.near(id)}` };
       targets.push(t);
     }
     const key = (n: CNode): [number, string] => [deleteRank[n.tag] ?? 1000, n.attrs.get('id') ?? ''];
@@ -652,7 +663,7 @@ export class ConfigSession {
    */
   rename(oldId: string, newId: string): SessionError | undefined {
     const obj = this.objectById(oldId);
-    if (!obj) return { code: 'no-object', message: `object ${oldId} does not exist` };
+    if (!obj) return { code: 'no-object', message: `object ${oldId} does not exist${this.near(oldId)}` };
     if (!validIdRe.test(newId)) return { code: 'invalid-id', message: `${newId}: invalid object id` };
     if (this.ids.has(newId) || this.findById(newId)) return { code: 'id-in-use', message: `id ${newId} is already in use` };
     obj.attrs.set('id', newId);
@@ -754,7 +765,7 @@ export class ConfigSession {
     for (const ref of node.children.filter((c) => c.tag === 'crmsh-ref')) {
       const childId = ref.attrs.get('id')!;
       const child = oldMembers.find((m) => m.attrs.get('id') === childId) ?? this.findResource(childId);
-      if (!child) return { code: 'no-object', message: `${node.attrs.get('id')} refers to missing object ${childId}` };
+      if (!child) return { code: 'no-object', message: `${node.attrs.get('id')} refers to missing object ${childId}${this.near(childId, true)}` };
       const at = parentOf(conf, child);
       if (at && at !== old && at.tag !== 'resources') return { code: 'child-in-use', message: `${childId} already in use at ${at.attrs.get('id')}` };
       if (at && at !== old) at.children.splice(at.children.indexOf(child), 1);
@@ -808,7 +819,7 @@ export class ConfigSession {
    */
   modgroup(groupId: string, op: 'add' | 'remove', rscId: string, where?: { readonly pos: 'after' | 'before'; readonly ref: string }): SessionError | undefined {
     const group = this.findResource(groupId);
-    if (!group) return { code: 'no-object', message: `group ${groupId} does not exist` };
+    if (!group) return { code: 'no-object', message: `group ${groupId} does not exist${this.near(groupId, true)}` };
     if (group.tag !== 'group') return { code: 'not-primitive', message: `element ${groupId} is not a group` };
     const members = elementsOf(group).filter((c) => resourceTags.has(c.tag));
     const memberIds = members.map((m) => m.attrs.get('id'));
@@ -823,7 +834,7 @@ export class ConfigSession {
     }
     if (memberIds.includes(rscId)) return { code: 'child-in-use', message: `${rscId} is already a member of ${groupId}` };
     const rsc = this.findResource(rscId);
-    if (!rsc) return { code: 'no-object', message: `object ${rscId} does not exist` };
+    if (!rsc) return { code: 'no-object', message: `object ${rscId} does not exist${this.near(rscId)}` };
     const at = parentOf(this.configuration(), rsc)!;
     if (at.tag !== 'resources') return { code: 'child-in-use', message: `${rscId} already in use at ${at.attrs.get('id')}` };
     if (rsc.tag !== 'primitive') return { code: 'not-primitive', message: `${rscId} is not a primitive` };
@@ -849,7 +860,7 @@ export class ConfigSession {
   /** A meta attribute on a resource, as `crm_resource --meta -p NAME -v VALUE` sets it. */
   setMeta(rscId: string, name: string, value: string): SessionError | undefined {
     const rsc = this.findResource(rscId);
-    if (!rsc) return { code: 'no-object', message: `resource ${rscId} does not exist` };
+    if (!rsc) return { code: 'no-object', message: `resource ${rscId} does not exist${this.near(rscId, true)}` };
     let meta = firstOf(rsc, 'meta_attributes');
     if (!meta) {
       meta = cnode('meta_attributes');
@@ -868,7 +879,7 @@ export class ConfigSession {
   setParam(path: string, value: string): SessionError | undefined {
     const [objId, attr] = path.split('.', 2) as [string, string | undefined];
     const obj = this.findResource(objId);
-    if (!obj || !attr) return { code: 'no-object', message: `object ${objId} does not exist` };
+    if (!obj || !attr) return { code: 'no-object', message: `object ${objId} does not exist${this.near(objId)}` };
     for (const n of walk(obj)) {
       if (n.tag === 'nvpair' && n.attrs.get('name') === attr) {
         n.attrs.set('value', value);
