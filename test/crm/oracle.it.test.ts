@@ -176,6 +176,7 @@ describe.skipIf(!!why)(`crmsh oracle, checks at commit ${why ?? ''}`, () => {
     ['a reference to an object created later in the batch', `${fenceOff}\nlocation l1 d 100: node1\nprimitive d ocf:pacemaker:Dummy`, 'committed'],
     ['an unknown meta attribute (a warning)', `${fenceOff}\nprimitive d ocf:pacemaker:Dummy meta target_role=Stopped`, 'committed'],
     ['a location on a node that does not exist (a warning)', `${fenceOff}\nprimitive d ocf:pacemaker:Dummy\nlocation l1 d 100: nod1`, 'committed'],
+    ['a tag naming an id that does not exist (an IDREF in the pacemaker-3.0 schema)', `${fenceOff}\nprimitive d ocf:pacemaker:Dummy\ntag t1 nosuch d`, 'refused'],
     ['a good primitive', `${fenceOff}\nprimitive i ocf:heartbeat:IPaddr2 params ip=192.0.2.10 op monitor interval=10s`, 'committed'],
   ];
   for (const [what, body, outcome] of cases) {

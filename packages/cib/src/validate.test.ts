@@ -59,7 +59,8 @@ describe('validateCib', () => {
     ['fencing level attribute without value', cib({ extra: '<fencing-topology><fencing-level id="fl" index="1" target-attribute="rack" devices="d"/></fencing-topology>' }), 'attribute-missing', 'error', 'fencing-level', 'fl'],
     ['fencing level devices with a space', cib({ extra: '<fencing-topology><fencing-level id="fl" index="1" target="n1" devices="d, e"/></fencing-topology>' }), 'value-invalid', 'error', 'fencing-level', 'fl'],
     ['fencing level bad pattern', cib({ extra: '<fencing-topology><fencing-level id="fl" index="1" target-pattern="([" devices="d"/></fencing-topology>' }), 'pattern-invalid', 'warning', 'fencing-level', 'fl'],
-    ['tag reference', cib({ extra: '<tags><tag id="tg"><obj_ref id="ghost"/></tag></tags>' }), 'ref-unknown-id', 'error', 'obj_ref', 'ghost'],
+    ['tag reference', cib({ extra: '<tags><tag id="tg"><obj_ref id="ghost"/></tag></tags>' }), 'ref-unknown-id', 'warning', 'obj_ref', 'ghost'],
+    ['tag reference, schema before pacemaker-3.3 (an IDREF there)', cib({ extra: '<tags><tag id="tg"><obj_ref id="ghost"/></tag></tags>' }).replace(/validate-with="[^"]*"/, 'validate-with="pacemaker-3.2"'), 'ref-unknown-id', 'error', 'obj_ref', 'ghost'],
   ] as const)('%s', (_what, xml, code, severity, element, id) => {
     const diags = validateCibText(xml);
     const hit = diags.find((d) => d.code === code);

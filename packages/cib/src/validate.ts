@@ -575,7 +575,19 @@ function checkFencing(configuration: XmlElement, index: Index, d: Collector): vo
   const tags = firstChild(configuration, 'tags');
   for (const tag of tags ? childElements(tags, 'tag') : []) {
     for (const ref of childElements(tag, 'obj_ref')) {
-      if (ref.attrs.id !== undefined && !index.byId.has(ref.attrs.id)) d.add(ref, 'ref-unknown-id', 'error', `tag ${tag.attrs.id ?? ''} refers to unknown id "${ref.attrs.id}"`);
+      // An error where the schema makes obj_ref an IDREF (tags-1.3, before pacemaker-3.3); later
+      // schemas take any text, crm_verify 2.1.5 is silent and the scheduler skips it: a warning.
+      if (ref.attrs.id !== undefined && !index.byId.has(ref.attrs.id)) {
+        d.add(ref, 'ref-unknown-id', tagRefIsIdref(index.root) ? 'error' : 'warning', `tag ${tag.attrs.id ?? ''} refers to unknown id "${ref.attrs.id}"${didYouMean(ref.attrs.id, index.byId.keys())}`);
+      }
     }
   }
+}
+
+/** True when the CIB's schema (validate-with pacemaker-X.Y) is older than pacemaker-3.3, whose tags' obj_ref ids are IDREFs. */
+function tagRefIsIdref(root: XmlElement): boolean {
+  const m = /^pacemaker-(\d+)\.(\d+)$/.exec(root.attrs['validate-with'] ?? '');
+  if (!m) return false;
+  const major = Number(m[1]);
+  return major < 3 || (major === 3 && Number(m[2]) < 3);
 }
