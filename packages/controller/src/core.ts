@@ -373,6 +373,8 @@ export class ControllerCore {
   private lastScheduleMs = -Infinity;
   private lastPlan: TransitionPlan | undefined;
   private readonly fenceAttempts = new Map<string, number>();
+  /** Fencings started outside a transition (stonith_admin), by target, until their outcome (the `fencing` message). */
+  private readonly fencesInFlight = new Map<string, { by: string; action: string; untilMs: number; rejoined: boolean }>();
   /** Every member's record of fencing outcomes (persisted by the driver, merged at joins). */
   private fenceHistoryState: FenceHistoryState;
   /** Numbers this node's fencing outcomes (with its name and the time: a cluster-unique history id). */
@@ -786,6 +788,11 @@ export class ControllerCore {
         }
         return;
       }
+      case 'fencing':
+        if (m.action !== 'on' && typeof m.timeoutMs === 'number') {
+          this.fencesInFlight.set(m.target, { by: m.by, action: m.action, untilMs: this.nowMs + m.timeoutMs + this.timing.actionGraceMs, rejoined: false });
+        }
+        return;
       case 'shutdown-ok':
         // Leave only once our "expected down" is ordered (then every member has it: no fencing).
         if (m.node === this.self.name && this.shuttingDown) this.send({ t: 'node', node: this.self.name, id: String(this.self.id), attrs: { expected: 'down' } });
@@ -802,6 +809,9 @@ export class ControllerCore {
   }
 
   private onHello(sender: number, m: Extract<CrmMessage, { t: 'hello' }>): void {
+    // A target of an announced fencing that says hello from a new run has rebooted since then.
+    const flight = m.fresh === true ? this.fencesInFlight.get(m.node) : undefined;
+    if (flight) flight.rejoined = true;
     if (m.m !== this.membershipKey || this.phase !== 'syncing' || !this.membership) return;
     const records = Array.isArray(m.records) ? m.records.filter((r) => r.node === m.node) : [];
     const qv = Array.isArray(m.quorateVersion) && m.quorateVersion.length === 3 ? tupleVersion(m.quorateVersion) : { adminEpoch: 0, epoch: 0, numUpdates: 0 };
@@ -1134,11 +1144,19 @@ export class ControllerCore {
       ...(m.manual ? { manual: true } : {}),
     };
     this.setFenceHistory(mergeFenceHistory(this.fenceHistoryState, { entries: [rec], cleared: {} }));
+    const flight = this.fencesInFlight.get(m.target);
+    const announced = flight !== undefined && flight.by === m.by;
+    if (announced) this.fencesInFlight.delete(m.target);
     this.log(m.ok ? 'fence-ok' : 'fence-failed', { target: m.target, action: m.action, by: m.by, device: m.device, reason: m.reason, ...(m.level !== undefined ? { level: m.level, devices: m.devices } : {}), ...(m.attempts && m.attempts.length > 1 ? { attempts: m.attempts } : {}) });
     // A target that rebooted and is already back in this membership (its join replaced its
     // history with what it runs now: nothing) must not be marked down again: the join's record of
-    // it is the newer truth. Every member decides alike (the same membership at this point).
-    const rejoined = this.membership?.members.includes(Number(m.targetId)) === true;
+    // it is the newer truth. Every member decides alike (the same messages in the same order).
+    // For an announced fencing (stonith_admin: `fencing`), back means a hello from a new run
+    // since the announcement: the target may still be in the membership only because its loss
+    // has not been seen yet (a quick reboot), and it must be marked down then, or the DC would
+    // take it for lost uncleanly and fence it again. A scheduled fencing targets a node already
+    // out of the membership: there, being in it again is being back.
+    const rejoined = announced ? flight.rejoined : this.membership?.members.includes(Number(m.targetId)) === true;
     // Unfencing ("on") powers a node on or gives it its access back: it marks nothing down.
     if (m.ok && !rejoined && m.action !== 'on') {
       let root = setNodeState(this.cibRoot, { id: m.targetId, uname: m.target }, { in_ccm: 'false', crmd: 'offline', join: 'down', expected: 'down' });
@@ -1399,6 +1417,21 @@ export class ControllerCore {
     return devices[0]?.timeoutMs ?? 60_000;
   }
 
+  /**
+   * A fencing of `target` started outside a transition (a `fencing` message) whose outcome is
+   * still awaited: its node is a member and its time is not up.
+   */
+  private fenceInFlight(target: string): { by: string; action: string; untilMs: number; rejoined: boolean } | undefined {
+    const f = this.fencesInFlight.get(target);
+    if (!f) return undefined;
+    const byId = this.nodeByName(f.by)?.id;
+    if (this.nowMs > f.untilMs || byId === undefined || !this.membership?.members.includes(byId)) {
+      this.fencesInFlight.delete(target);
+      return undefined;
+    }
+    return f;
+  }
+
   /** The id and times every `fenced` message carries. */
   private fenceStamp(): { id: string; wallSec: number; wallMs: number } {
     return { id: this.newFenceId(), wallSec: Math.floor(this.wallMs / 1000), wallMs: this.wallMs };
@@ -1410,6 +1443,13 @@ export class ControllerCore {
 
   private startFencing(t: Transition, a: PlannedAction): void {
     const target = a.node ?? '';
+    const running = this.fenceInFlight(target);
+    if (running && target !== this.self.name && (a.fenceAction ?? 'reboot') !== 'on') {
+      // An administrator's fencing of this very node is under way: its outcome (`fenced`, which
+      // finishes this action, see applyFenced) is awaited instead of fencing the node twice.
+      this.log('fence-merged', { target, action: a.fenceAction ?? 'reboot', with: running.by, withAction: running.action });
+      return;
+    }
     const attempts = (this.fenceAttempts.get(target) ?? 0) + 1;
     this.fenceAttempts.set(target, attempts);
     // A target with fencing levels is fenced through them (self-fencing keeps its own device).
@@ -1471,6 +1511,10 @@ export class ControllerCore {
     const levels = fenceLevelsFor(this.cibRoot, target);
     if (levels.length > 0) {
       this.log('fence-request', { target, action, levels: levels.map((l) => `${l.index}:${l.devices.join(',')}`), manual: true });
+      const byId = new Map(all.map((d) => [d.id, d]));
+      let timeoutMs = 0;
+      for (const l of levels) for (const st of levelSteps(l, action)) timeoutMs += byId.get(st.deviceId)?.timeoutMs ?? 0;
+      this.send({ t: 'fencing', target, action, by: this.self.name, timeoutMs: Math.max(timeoutMs, 1000) });
       return this.startTopologyFence({ target, action, origin: { kind: 'manual', reqId }, levels, devices: new Map(all.map((d) => [d.id, d])) });
     }
     const device = fenceDevicesFor(all, target)[0];
@@ -1478,6 +1522,7 @@ export class ControllerCore {
     const tag = this.nextTag++;
     this.calls.set(tag, { kind: 'manual-fence', reqId, target, action, device });
     this.log('fence-request', { target, action, device: device.id, manual: true });
+    this.send({ t: 'fencing', target, action, by: this.self.name, timeoutMs: device.timeoutMs });
     this.out.exec.push({
       tag,
       request: {

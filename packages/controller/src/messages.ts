@@ -87,6 +87,12 @@ export type CrmMessage =
       readonly manual?: boolean;
     }
   /**
+   * `by` has started fencing `target` outside any transition (stonith_admin), for up to
+   * `timeoutMs`: a DC that comes to fence the same node meanwhile waits for that outcome instead
+   * of fencing it a second time (Pacemaker's fencer merges identical requests the same way).
+   */
+  | { readonly t: 'fencing'; readonly target: string; readonly action: string; readonly by: string; readonly timeoutMs: number }
+  /**
    * A member's fence history, sent after a join when the members' histories differ (their hello
    * digests): every member merges it into its own (fencing.ts mergeFenceHistory), so all agree.
    */
@@ -120,7 +126,7 @@ export function encodeCrm(m: CrmMessage): Uint8Array {
   return encoder.encode(JSON.stringify(m));
 }
 
-const TYPES: ReadonlySet<string> = new Set(['hello', 'sync', 'update', 'ack', 'op', 'exec', 'node', 'attr', 'fenced', 'cleanup', 'refresh', 'cancelled', 'shutdown-ok', 'fence-history', 'fence-history-clear']);
+const TYPES: ReadonlySet<string> = new Set(['hello', 'sync', 'update', 'ack', 'op', 'exec', 'node', 'attr', 'fenced', 'fencing', 'cleanup', 'refresh', 'cancelled', 'shutdown-ok', 'fence-history', 'fence-history-clear']);
 
 /** Decodes a message; undefined for anything that is not a well-formed controller message. */
 export function decodeCrm(data: Uint8Array): CrmMessage | undefined {

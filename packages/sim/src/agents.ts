@@ -93,6 +93,8 @@ export interface AgentHost {
 /** The resource states of every node, and the behaviour of every simulated agent process. */
 export class AgentWorld {
   private readonly table = new Map<string, Map<string, ResourceState>>();
+  /** How long a fence of a target takes, when not the timing's random 50-500 ms (scenario `fence-takes`). */
+  readonly fenceMsFor = new Map<string, number>();
   /** Targets that every fence attempt fails for (rc 1), until cleared. */
   readonly fenceFailsFor = new Set<string>();
   /** Target -> device parameters (name=value): a device with one of them fails for that target (rc 1). */
@@ -197,8 +199,9 @@ export class AgentWorld {
 
   private fenceAction(node: string, info: SpawnInfo): SimBehaviour {
     const t = this.timing;
-    const durationMs = this.prng.int(t.fenceMsMin, t.fenceMsMax);
+    const random = this.prng.int(t.fenceMsMin, t.fenceMsMax);
     const target = info.target;
+    const durationMs = (target !== undefined ? this.fenceMsFor.get(target) : undefined) ?? random;
     if (target === undefined) return { durationMs, exitCode: 1, stderr: 'no target\n' };
     if (this.fenceFailsFor.has(target)) return { durationMs, exitCode: 1, stderr: `simulated: cannot reach the power switch of ${target}\n` };
     const via = this.fenceFailsVia.get(target);

@@ -16,6 +16,8 @@
  *   fence-fails node2 | fence-works node2
  *   fence-fails node2 via ipaddr=pdu-a    only devices with that parameter fail to fence node2
  *   fence-history-cleanup [node2]         stonith_admin --cleanup --history (no node: all)
+ *   stonith_admin reboot node3 from node1 stonith_admin --reboot node3 run on node1 (waits for its answer)
+ *   fence-takes node3 3s                  fencing node3 takes 3 s (default: 50-500 ms)
  *   standby node2 on|off | cleanup rsc1 [on node2] | attr node2 name=value
  *   refresh [rsc1] [on node2]             crm_resource --refresh (no resource: every resource)
  *   tick 10s                              let time pass (also: run)
@@ -86,6 +88,8 @@ const VERBS: Readonly<Record<string, readonly [number, number]>> = {
   run: [1, 1],
   settle: [0, 1],
   expect: [1, 8],
+  'fence-takes': [2, 2],
+  stonith_admin: [4, 4],
 };
 
 const EXPECTS: Readonly<Record<string, readonly [number, number]>> = {
@@ -193,6 +197,12 @@ function validateArgs(verb: string, args: readonly string[], fail: (why: string)
       return;
     case 'fix':
       if (args[1] !== 'on') fail('fix takes RSC on NODE');
+      return;
+    case 'fence-takes':
+      parseDurationOrFail(args[1]!, fail);
+      return;
+    case 'stonith_admin':
+      if (!['reboot', 'off', 'on'].includes(args[0]!) || args[2] !== 'from') fail('stonith_admin takes reboot|off|on TARGET from NODE');
       return;
     case 'fence-fails':
       if (args.length !== 1 && !(args.length === 3 && args[1] === 'via' && /^[^=]+=.*$/.test(args[2]!))) fail('fence-fails takes NODE [via NAME=VALUE]');
@@ -406,6 +416,17 @@ class ScenarioRun {
         const via = agents.fenceFailsVia.get(target) ?? new Set<string>();
         via.add(a[2]!);
         agents.fenceFailsVia.set(target, via);
+        return;
+      }
+      case 'fence-takes':
+        return void this.world().agents.fenceMsFor.set(this.node(a[0]!), parseDuration(a[1]!)!);
+      case 'stonith_admin': {
+        // stonith_admin reboot|off|on TARGET from NODE: the outcome is awaited like any request's.
+        const sim = this.world();
+        const call = sim.requestFence(this.node(a[3]!), this.node(a[1]!), a[0] as 'off' | 'on' | 'reboot');
+        this.lastCall = call;
+        sim.runUntil(() => call.reply !== undefined, 60_000);
+        if (!call.reply) throw new Error(`no answer from ${call.node} within 60 s`);
         return;
       }
       case 'fence-works':

@@ -9,7 +9,7 @@
  * nodes and the agents' real state and record violations. The driver wiring mirrors the daemon's
  * (packages/daemon/src/node.ts): persist, then journal, send, cancel, exec, schedule, replies.
  */
-import { formatVersion, parseCib, writeElement } from '@paceline/cib';
+import { formatVersion, parseCib, readCib, writeElement } from '@paceline/cib';
 import {
   ControllerCore,
   encodeCrm,
@@ -278,6 +278,23 @@ export class ClusterSim {
     const call: ClientCall = { reqId, node, req, sentAtMs: this.nowMs, ...(marker !== undefined ? { marker } : {}) };
     this.calls.set(`${node}/${reqId}`, call);
     rt.controller.request(reqId, req, this.nowMs, this.wallMs());
+    this.pump(rt);
+    return call;
+  }
+
+  /**
+   * stonith_admin --reboot/--off TARGET on `node`: the controller fences outside any transition,
+   * with the devices the CIB configures (as the daemon's fence.request finds them).
+   */
+  requestFence(node: string, target: string, action: 'off' | 'on' | 'reboot'): ClientCall {
+    const rt = this.runtimeByName(node);
+    if (!rt) throw new Error(`${node} is not running`);
+    const reqId = rt.controller.newRequestId();
+    const call: ClientCall = { reqId, node, req: { kind: 'fence', target, action } as unknown as ClientRequest, sentAtMs: this.nowMs };
+    this.calls.set(`${node}/${reqId}`, call);
+    const model = readCib(rt.controller.cib);
+    const devices = planTransition(model, schedule(model)).fenceDevices;
+    rt.controller.requestFence(reqId, target, action, devices, this.nowMs, this.wallMs());
     this.pump(rt);
     return call;
   }
