@@ -65,20 +65,33 @@ export interface OpResult {
 }
 
 export class StatusEditor implements HistoryView {
-  readonly root: MutElement;
+  private readonly input: XmlElement;
+  /** The private copy, made at the first edit: a run without edits (-R, -s) copies nothing. */
+  private copy: MutElement | undefined;
 
   constructor(cibRoot: XmlElement) {
-    this.root = copyElement(cibRoot);
-    ensureChild(this.root, 'status');
+    this.input = cibRoot;
+    if (!cibRoot.children.some((c) => c.kind === 'element' && c.name === 'status')) ensureChild(this.doc, 'status');
+  }
+
+  /** The CIB as edited so far: the input itself until the first edit. */
+  get root(): XmlElement {
+    return this.copy ?? this.input;
+  }
+
+  /** The tree edits go to, copied from the input on first use. */
+  private get doc(): MutElement {
+    this.copy ??= copyElement(this.input);
+    return this.copy;
   }
 
   private get status(): MutElement {
-    return ensureChild(this.root, 'status');
+    return ensureChild(this.doc, 'status');
   }
 
   /** The `<cib>` attribute have-quorum (crm_simulate -q). */
   setQuorum(value: string): void {
-    this.root.attrs['have-quorum'] = value;
+    this.doc.attrs['have-quorum'] = value;
   }
 
   /** node_state of `uname`, created (id = the configured node id, else the name) when absent. */
@@ -91,7 +104,7 @@ export class StatusEditor implements HistoryView {
   }
 
   private nodeIdOf(uname: string): string {
-    const config = childElement(this.root, 'configuration');
+    const config = childElement(this.doc, 'configuration');
     const nodes = config ? childElement(config, 'nodes') : undefined;
     const node = nodes ? childElement(nodes, 'node', (c) => c.attrs.uname === uname) : undefined;
     return node?.attrs.id ?? uname;
@@ -99,7 +112,7 @@ export class StatusEditor implements HistoryView {
 
   /** A crm_config property in the first cluster_property_set (crm_simulate -w sets have-watchdog). */
   setClusterProperty(name: string, value: string): void {
-    const config = ensureChild(this.root, 'configuration');
+    const config = ensureChild(this.doc, 'configuration');
     const crmConfig = ensureChild(config, 'crm_config');
     const set = ensureChild(crmConfig, 'cluster_property_set', { id: 'cib-bootstrap-options' });
     const existing = childElement(set, 'nvpair', (c) => c.attrs.name === name);
@@ -109,7 +122,7 @@ export class StatusEditor implements HistoryView {
 
   /** crm_simulate -u: the node in the configuration (when missing) and up. */
   addConfiguredNode(uname: string): void {
-    const config = ensureChild(this.root, 'configuration');
+    const config = ensureChild(this.doc, 'configuration');
     const nodes = ensureChild(config, 'nodes');
     if (!childElement(nodes, 'node', (c) => c.attrs.uname === uname)) {
       nodes.children.push({ kind: 'element', name: 'node', attrs: { id: uname, uname }, children: [] });
@@ -162,7 +175,7 @@ export class StatusEditor implements HistoryView {
    * operation leaves the resource active there (a rough reading; the engine's unpack is the truth).
    */
   historyOn(uname: string): HistoryEntry[] {
-    return historyEntriesOn(childElement(this.root, 'status'), uname);
+    return historyEntriesOn(childElement(this.doc, 'status'), uname);
   }
 
   /** pcmk__inject_resource_history: the lrm_resource under `rscId` or `lrmName`, created as `lrmName`. */

@@ -8,7 +8,7 @@
  * (agent class/provider/type of templated primitives, descriptions, the probe results behind
  * "Stopped (not installed)"). Pure: builds text, no I/O.
  */
-import { parseScore, SCORE_INFINITY, type Cib, type Primitive, type Resource } from '@paceline/cib';
+import { parseScore, SCORE_INFINITY, type Cib, type LrmResource, type Primitive, type Resource } from '@paceline/cib';
 import type { ClusterState, NodeInfo, ResourceInfo, Role } from '../types.js';
 import { mergeNvSets, parseIntervalMs, parseRole } from '../util.js';
 import { TextOutput } from './text.js';
@@ -92,7 +92,7 @@ interface View {
   readonly state: ClusterState;
   readonly cib: Cib | undefined;
   /** Operation history read from the CIB by lrm_resource id (used when the state carries none). */
-  readonly cibHistory: ReadonlyMap<string, History>;
+  readonly cibHistory: CibHistory;
   /** Shutdown locks in force: lrm_resource id -> the node it is locked to. */
   readonly locks: ReadonlyMap<string, string>;
   readonly primitives: ReadonlyMap<string, PrimitiveConfig>;
@@ -147,7 +147,7 @@ export function renderClusterStatus(out: TextOutput, title: string, state: Clust
   const view: View = {
     state,
     cib,
-    cibHistory: readHistory(cib),
+    cibHistory: new CibHistory(cib),
     locks: readLocks(cib, state),
     primitives: collectPrimitives(cib, state.nowSec),
     nodesWithResources: nodesRunningResources(state),
@@ -185,13 +185,23 @@ function renderNodeAttributes(out: TextOutput, view: View): void {
   if (opened) out.endList();
 }
 
-function readHistory(cib: Cib | undefined): Map<string, History> {
-  const out = new Map<string, Map<string, OpSeen[]>>();
-  for (const ns of cib?.status?.nodeStates ?? []) {
-    const node = ns.uname ?? ns.id;
-    for (const lr of ns.lrm?.resources ?? []) {
-      const perNode = out.get(lr.id) ?? new Map<string, OpSeen[]>();
-      out.set(lr.id, perNode);
+/**
+ * Operation history read from the CIB by lrm_resource id, each resource's read when first asked
+ * for: rendering needs it only for resources whose state carries none.
+ */
+class CibHistory {
+  private index: Map<string, { node: string; lr: LrmResource }[]> | undefined;
+  private readonly read = new Map<string, History>();
+
+  constructor(private readonly cib: Cib | undefined) {}
+
+  get(id: string): History | undefined {
+    const known = this.read.get(id);
+    if (known !== undefined) return known;
+    const entries = this.entries().get(id);
+    if (entries === undefined) return undefined;
+    const perNode = new Map<string, OpSeen[]>();
+    for (const { node, lr } of entries) {
       const ops = lr.ops.map((op) => ({
         task: op.operation ?? '',
         intervalMs: intOf(op.interval),
@@ -204,8 +214,38 @@ function readHistory(cib: Cib | undefined): Map<string, History> {
       ops.sort((a, b) => a.callId - b.callId);
       perNode.set(node, [...(perNode.get(node) ?? []), ...ops]);
     }
+    this.read.set(id, perNode);
+    return perNode;
   }
-  return out;
+
+  /** Whether any operation recorded for `id` is pending (op-status -1), without reading them all. */
+  hasPending(id: string): boolean {
+    for (const { lr } of this.entries().get(id) ?? []) {
+      // Only a value with a minus sign can read as -1: most need no parsing.
+      for (const op of lr.ops) if (op.opStatus?.includes('-') === true && intOf(op.opStatus) === -1) return true;
+    }
+    return false;
+  }
+
+  /** The lrm_resource ids with history, in document order. */
+  ids(): IterableIterator<string> {
+    return this.entries().keys();
+  }
+
+  private entries(): Map<string, { node: string; lr: LrmResource }[]> {
+    if (this.index === undefined) {
+      this.index = new Map();
+      for (const ns of this.cib?.status?.nodeStates ?? []) {
+        const node = ns.uname ?? ns.id;
+        for (const lr of ns.lrm?.resources ?? []) {
+          const list = this.index.get(lr.id);
+          if (list === undefined) this.index.set(lr.id, [{ node, lr }]);
+          else list.push({ node, lr });
+        }
+      }
+    }
+    return this.index;
+  }
 }
 
 /**
@@ -513,6 +553,7 @@ function isTrue(v: string | undefined): boolean {
 
 /** native.c native_pending_task / pending_state from the first pending, non-probe operation. */
 function pendingOf(view: View, r: ResourceInfo): { task: string; node: string } | undefined {
+  if (r.history.size === 0 && !view.cibHistory.hasPending(r.id)) return undefined;
   for (const [node, ops] of historyOf(view, r)) {
     for (const op of ops) {
       if (op.opStatus !== -1) continue;
@@ -847,9 +888,9 @@ function stoppedNodes(view: View, r: ResourceInfo, kids: readonly ResourceInfo[]
  */
 function knownOn(view: View, configured: ReadonlySet<string>): string[] {
   const out = new Set<string>();
-  for (const [id, perNode] of view.cibHistory) {
+  for (const id of view.cibHistory.ids()) {
     if (!configured.has(configuredId(id))) continue;
-    for (const node of perNode.keys()) {
+    for (const node of view.cibHistory.get(id)?.keys() ?? []) {
       const n = view.state.nodeByName.get(node);
       if (n && (n.online || n.unclean)) out.add(node);
     }
