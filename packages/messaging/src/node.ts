@@ -469,8 +469,10 @@ export class MessagingCore {
         peer.view = m.view;
         peer.nodelistVersion = m.nodelistVersion;
         // A peer on an older nodelist may not know the nodes (the leader among them) that would
-        // bring it into a view: it gets the newer list directly.
-        if (m.nodelistVersion !== undefined && m.nodelistVersion < this.nodelistVersion) this.sendTo([from.nodeId], { t: 'nodelist', nodelist: this.nodelist });
+        // bring it into a view: it gets the newer list directly. Not a member of this node's view:
+        // the change reaches it in the total order (or the next view's install), and a push could
+        // overtake that delivery, leaving it to refuse the change as one that "came first".
+        if (m.nodelistVersion !== undefined && m.nodelistVersion < this.nodelistVersion && !sameView(m.view, this.installed?.id)) this.sendTo([from.nodeId], { t: 'nodelist', nodelist: this.nodelist });
         this.heartbeatIfDue(nowMs, true);
         break;
       }
@@ -935,13 +937,23 @@ export class MessagingCore {
       this.events.push({ type: 'nodelist-refused', sender, msgId, reason: refusal ?? 'malformed nodelist' });
       return;
     }
-    const expectedVotes = this.expectedVotesAfter(next.nodes);
-    this.adoptNodelist(next);
+    this.adoptNodelistVotes(next);
+    this.nodelistViewWanted = true;
+    this.events.push({ type: 'nodelist', nodelist: this.nodelist, cause: 'change', sender, msgId });
+  }
+
+  /**
+   * Puts `nl` in force with the expected votes following the votes it adds or removes, as a
+   * delivered change does and as a catch-up must too: the next view merges the highest expected
+   * votes among the members on the newest list, so one member that reached it with its old figure
+   * would keep that figure on every member.
+   */
+  private adoptNodelistVotes(nl: Nodelist): void {
+    const expectedVotes = this.expectedVotesAfter(nl.nodes);
+    this.adoptNodelist(nl);
     this.quorumState = { ...this.quorumState, expectedVotes };
     const v = this.installed;
     if (v !== undefined) this.quorumInfo = evaluateQuorum(this.quorumCfg, this.nodes, v.members.map((m) => m.nodeId), this.quorumState).info;
-    this.nodelistViewWanted = true;
-    this.events.push({ type: 'nodelist', nodelist: this.nodelist, cause: 'change', sender, msgId });
   }
 
   /** Expected votes once `next` replaces the nodelist: they follow the votes added or removed (a configured expectedVotes stays). */
@@ -991,7 +1003,7 @@ export class MessagingCore {
    */
   private onNodelistPushed(from: MemberRef, nl: Nodelist): void {
     if (nl.version <= this.nodelistVersion || nodelistProblem(nl.nodes) !== undefined || !nl.nodes.some((n) => n.nodeId === this.self.nodeId)) return;
-    this.adoptNodelist(nl);
+    this.adoptNodelistVotes(nl);
     this.nodelistViewWanted = true;
     this.events.push({ type: 'nodelist', nodelist: this.nodelist, cause: 'catch-up', sender: from.nodeId, msgId: 0 });
   }

@@ -282,6 +282,53 @@ describe('agreed nodelist changes (simulated clock and network)', () => {
   });
 });
 
+describe('expected votes after a nodelist change reached by catch-up', () => {
+  // A member cut off while the others removed a stopped node catches up when it is back, from a
+  // peer's push (or the install): it must come out with the expected votes the change gave the
+  // others (votes follow the nodes removed), or the merge of the next view, which takes the
+  // highest expected votes among the members on the newest nodelist, keeps the old figure
+  // everywhere. Seen in the add-node test: a push overtook the delivery of the change itself.
+  it('a member that catches up ends with the expected votes of those that applied the change', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const sim = started([1, 2, 3, 4, 5], {}, seed);
+      sim.crash(5);
+      sim.run(1500);
+      sim.partition([[1, 3, 4], [2]]);
+      sim.run(1500);
+      expect(sim.core(1)!.proposeNodelist([entry(1), entry(2), entry(3), entry(4)]).ok).toBe(true);
+      sim.run(500);
+      for (const id of [1, 3, 4]) expect(lastView(sim, id)?.quorum).toMatchObject({ quorate: true, expectedVotes: 4 });
+      sim.heal();
+      sim.run(2000);
+      expect(applied(sim).get(2)?.map((e) => e.cause)).toEqual(['catch-up']);
+      for (const id of [1, 2, 3, 4]) {
+        expect(lastView(sim, id)?.memberIds, `seed ${seed} node ${id}`).toEqual([1, 2, 3, 4]);
+        expect(lastView(sim, id)?.quorum, `seed ${seed} node ${id}`).toMatchObject({ quorate: true, expectedVotes: 4, quorumVotes: 3 });
+      }
+      expect(safety(sim)).toEqual([]);
+    }
+  });
+
+  // The race behind it: the leader delivered the change, then heard a member's heartbeat sent
+  // before that member delivered it. A member of the view gets the change in the total order, so
+  // it gets no push that could overtake it; a peer outside the view does.
+  it('pushes a newer nodelist to a peer outside its view, not to a member of it', () => {
+    const sim = started([1, 2, 3, 4]);
+    sim.crash(4);
+    sim.run(1500);
+    expect(sim.core(1)!.proposeNodelist([entry(1), entry(2), entry(3)]).ok).toBe(true);
+    sim.run(500);
+    const core = sim.core(1)!;
+    const member = { nodeId: 2, incarnation: sim.histories.filter((h) => h.nodeId === 2).at(-1)!.incarnation };
+    const pushes = (): (readonly number[])[] => core.ready(sim.nowMs).send.filter((o) => o.message.t === 'nodelist').map((o) => o.to);
+    pushes();
+    core.step(member, { t: 'heartbeat', view: core.view, epochMax: core.view!.epoch, nodelistVersion: 0 }, sim.nowMs);
+    expect(pushes()).toEqual([]);
+    core.step(member, { t: 'heartbeat', view: undefined, epochMax: core.view!.epoch, nodelistVersion: 0 }, sim.nowMs);
+    expect(pushes()).toEqual([[2]]);
+  });
+});
+
 describe('nodelist on the wire', () => {
   const nl: Nodelist = { version: 7, nodes: [entry(1), { nodeId: 9, votes: 2, name: 'n9', addresses: ['[fd00::9]:5405', '10.1.0.9:5405'] }] };
 
