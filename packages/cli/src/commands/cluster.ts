@@ -40,6 +40,7 @@ import { AUTHKEY_BYTES_DEFAULT, AUTHKEY_BYTES_MAX, AUTHKEY_BYTES_MIN, describeKe
 import { ApiClient, ApiError } from '@paceline/controller';
 import { JoinRefusedError, JoinService, newJoinToken, parseJoinToken, requestJoin, tokenExpired, type AddNode, type JoinGrant, type JoinOffer, type JoinServiceEvent, type OfferNode } from './cluster-join.js';
 import { parseDuration } from './drill-options.js';
+import { apiSocket, ToolError } from './live.js';
 
 export const CLUSTER_EXIT = { ok: 0, failed: 1, usage: 64, noInput: 66, unavailable: 69, cantCreate: 73, noPerm: 77 } as const;
 
@@ -60,17 +61,7 @@ export interface ClusterIo {
   err(line: string): void;
 }
 
-/** An expected failure: the message and the exit code it ends with. */
-export class ClusterError extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const usage = (msg: string): ClusterError => new ClusterError(CLUSTER_EXIT.usage, msg);
+const usage = (msg: string): ToolError => new ToolError(CLUSTER_EXIT.usage, msg);
 
 // ---------------------------------------------------------------------------------------------
 // Input
@@ -131,7 +122,7 @@ function requireLocal(host: string, who: string): void {
 async function requireUdpFree(host: string, port: number, who: string): Promise<void> {
   const sock = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
   await new Promise<void>((res, rej) => {
-    sock.once('error', (e: NodeJS.ErrnoException) => rej(new ClusterError(CLUSTER_EXIT.usage, `${who}: cannot bind ${formatAddress({ host, port })}/udp: ${e.code === 'EADDRINUSE' ? 'the port is in use (is a node running already?)' : e.message}`)));
+    sock.once('error', (e: NodeJS.ErrnoException) => rej(new ToolError(CLUSTER_EXIT.usage, `${who}: cannot bind ${formatAddress({ host, port })}/udp: ${e.code === 'EADDRINUSE' ? 'the port is in use (is a node running already?)' : e.message}`)));
     sock.bind({ address: host, port, exclusive: true }, () => res());
   }).finally(() => {
     try {
@@ -168,7 +159,7 @@ function checkTargets(p: NodePaths, force: boolean, io: ClusterIo): void {
   const cib = join(p.dataDir, 'paceline.db');
   const present = [p.config, p.authkey, cib].filter((f) => existsSync(f));
   if (present.length === 0) return;
-  if (!force) throw new ClusterError(CLUSTER_EXIT.cantCreate, `${present.join(', ')} exist${present.length === 1 ? 's' : ''}: this node is configured already (--force replaces the configuration and the key${present.includes(cib) ? `; remove ${cib} for a fresh CIB` : ''})`);
+  if (!force) throw new ToolError(CLUSTER_EXIT.cantCreate, `${present.join(', ')} exist${present.length === 1 ? 's' : ''}: this node is configured already (--force replaces the configuration and the key${present.includes(cib) ? `; remove ${cib} for a fresh CIB` : ''})`);
   if (present.includes(cib)) io.err(`WARNING: ${cib} holds a CIB from before: the node brings it into the cluster; remove it for a fresh start`);
 }
 
@@ -187,7 +178,7 @@ export function clusterMessaging(messaging: Record<string, unknown>): Record<str
   return Object.fromEntries(Object.entries(messaging).filter(([k]) => !LOCAL_MESSAGING_KEYS.includes(k)));
 }
 
-/** A whole configuration value checked as the daemon will read it; a ClusterError names each problem. */
+/** A whole configuration value checked as the daemon will read it; a ToolError names each problem. */
 function checkedConfig(value: Record<string, unknown>, configPath: string): string {
   const r = parseNodeConfig(value, dirname(configPath));
   if (r.config === undefined) throw usage(`the configuration would not load:\n${formatDiagnostics(r.diagnostics.filter((d) => d.severity === 'error'))}`);
@@ -252,7 +243,7 @@ function stage(path: string, data: Buffer | string, mode: number): Staged {
   } catch (e) {
     rmSync(tmp, { force: true });
     removeDirs(dirs);
-    throw new ClusterError(CLUSTER_EXIT.cantCreate, `cannot write ${path}: ${(e as Error).message}`);
+    throw new ToolError(CLUSTER_EXIT.cantCreate, `cannot write ${path}: ${(e as Error).message}`);
   }
   return { path, tmp, dirs };
 }
@@ -270,7 +261,7 @@ function commit(staged: readonly Staged[]): void {
     for (const s of staged) renameSync(s.tmp, s.path);
   } catch (e) {
     discard(staged);
-    throw new ClusterError(CLUSTER_EXIT.cantCreate, `cannot write ${staged.map((s) => s.path).join(', ')}: ${(e as Error).message}`);
+    throw new ToolError(CLUSTER_EXIT.cantCreate, `cannot write ${staged.map((s) => s.path).join(', ')}: ${(e as Error).message}`);
   }
 }
 
@@ -362,7 +353,7 @@ async function spawnJoinService(input: ServeJoinInput, logPath: string): Promise
     logFd = openSync(logPath, 'a', 0o600);
   } catch (e) {
     removeDirs(dirs);
-    throw new ClusterError(CLUSTER_EXIT.cantCreate, `cannot write the join service's log ${logPath}: ${(e as Error).message}`);
+    throw new ToolError(CLUSTER_EXIT.cantCreate, `cannot write the join service's log ${logPath}: ${(e as Error).message}`);
   }
   const child = spawn(process.execPath, [pacelineBin, 'cluster', 'serve-join'], { detached: true, stdio: ['pipe', 'pipe', logFd] });
   closeSync(logFd);
@@ -370,13 +361,13 @@ async function spawnJoinService(input: ServeJoinInput, logPath: string): Promise
   try {
     const line = await firstLine(child);
     const r = JSON.parse(line) as { ok: boolean; port?: number; error?: string };
-    if (!r.ok) throw new ClusterError(CLUSTER_EXIT.usage, r.error ?? 'the join service did not start');
+    if (!r.ok) throw new ToolError(CLUSTER_EXIT.usage, r.error ?? 'the join service did not start');
     return { pid: child.pid!, port: r.port! };
   } catch (e) {
     child.kill('SIGKILL');
     if (!hadLog) rmSync(logPath, { force: true });
     removeDirs(dirs);
-    throw e instanceof ClusterError ? e : new ClusterError(CLUSTER_EXIT.failed, `the join service did not start: ${(e as Error).message} (log: ${logPath})`);
+    throw e instanceof ToolError ? e : new ToolError(CLUSTER_EXIT.failed, `the join service did not start: ${(e as Error).message} (log: ${logPath})`);
   } finally {
     child.stdout!.destroy();
     child.unref();
@@ -595,11 +586,11 @@ function joinToken(o: JoinOptions): string {
   const t = parseJoinToken(text);
   if (!t.ok) throw usage(`--token: ${t.reason}`);
   const expired = tokenExpired(t.token, Date.now());
-  if (expired !== undefined) throw new ClusterError(CLUSTER_EXIT.noPerm, expired);
+  if (expired !== undefined) throw new ToolError(CLUSTER_EXIT.noPerm, expired);
   return t.token.text;
 }
 
-/** Asks the service; its refusals and failures as ClusterErrors with their exit codes. */
+/** Asks the service; its refusals and failures as ToolErrors with their exit codes. */
 async function fetchGrant(o: JoinOptions, token: string, wishes: { bind?: string; nodeId?: number }): Promise<JoinGrant> {
   const from = parseAddress(o.from, CLUSTER_DEFAULTS.port.value, '--from');
   if ((o.interface?.length ?? 0) > 1) throw usage('-i: one interface (one messaging link)');
@@ -607,8 +598,8 @@ async function fetchGrant(o: JoinOptions, token: string, wishes: { bind?: string
   try {
     return await requestJoin({ host: from.host, port: from.port, token, who });
   } catch (e) {
-    if (e instanceof JoinRefusedError) throw new ClusterError(e.code === 'bad-token' || e.code === 'expired' ? CLUSTER_EXIT.noPerm : e.code === 'bad-request' || e.code === 'version' ? CLUSTER_EXIT.unavailable : CLUSTER_EXIT.usage, e.message);
-    throw new ClusterError(CLUSTER_EXIT.unavailable, (e as Error).message);
+    if (e instanceof JoinRefusedError) throw new ToolError(e.code === 'bad-token' || e.code === 'expired' ? CLUSTER_EXIT.noPerm : e.code === 'bad-request' || e.code === 'version' ? CLUSTER_EXIT.unavailable : CLUSTER_EXIT.usage, e.message);
+    throw new ToolError(CLUSTER_EXIT.unavailable, (e as Error).message);
   }
 }
 
@@ -645,8 +636,8 @@ export async function clusterJoin(o: JoinOptions, io: ClusterIo): Promise<number
     return await writeJoined(grant, p, o, io);
   } catch (e) {
     // The running cluster lists the node already: say how to undo that, or to finish by hand.
-    if (!(e instanceof ClusterError) || grant.added !== true) throw e;
-    throw new ClusterError(e.exitCode, `${e.message}\nThe running cluster has added ${grant.node.name} (node ${grant.node.id}) to its nodelist already, and counts its vote: fix this and run the join again with --node-name ${grant.node.name} (a new token), or take it out with \`paceline cluster remove ${grant.node.name}\` on a member.`);
+    if (!(e instanceof ToolError) || grant.added !== true) throw e;
+    throw new ToolError(e.exitCode, `${e.message}\nThe running cluster has added ${grant.node.name} (node ${grant.node.id}) to its nodelist already, and counts its vote: fix this and run the join again with --node-name ${grant.node.name} (a new token), or take it out with \`paceline cluster remove ${grant.node.name}\` on a member.`);
   }
 }
 
@@ -668,7 +659,7 @@ async function writeJoined(grant: JoinGrant, p: NodePaths, o: JoinOptions, io: C
   if (isIP(addr.host) !== 0) requireLocal(addr.host, `node ${own.name}`);
   await requireUdpFree(addr.host, addr.port, `node ${own.name}`);
   const authkey = Buffer.from(grant.authkey, 'base64');
-  if (authkey.length < AUTHKEY_BYTES_MIN || authkey.length > AUTHKEY_BYTES_MAX) throw new ClusterError(CLUSTER_EXIT.unavailable, `the cluster sent a ${authkey.length}-byte authkey; a key holds ${AUTHKEY_BYTES_MIN}..${AUTHKEY_BYTES_MAX} bytes`);
+  if (authkey.length < AUTHKEY_BYTES_MIN || authkey.length > AUTHKEY_BYTES_MAX) throw new ToolError(CLUSTER_EXIT.unavailable, `the cluster sent a ${authkey.length}-byte authkey; a key holds ${AUTHKEY_BYTES_MIN}..${AUTHKEY_BYTES_MAX} bytes`);
   const staged = [stage(p.authkey, authkey, 0o400)];
   try {
     staged.push(stage(p.config, configText, 0o644));
@@ -699,10 +690,10 @@ export async function clusterToken(o: TokenOptions, io: ClusterIo): Promise<numb
   const ttlMs = parseTtl(o.ttl);
   const path = resolve(o.config);
   const loaded = loadNodeConfig(path);
-  if (loaded.config === undefined) throw new ClusterError(CLUSTER_EXIT.noInput, `${path} does not load:\n${formatDiagnostics(loaded.diagnostics)}`);
+  if (loaded.config === undefined) throw new ToolError(CLUSTER_EXIT.noInput, `${path} does not load:\n${formatDiagnostics(loaded.diagnostics)}`);
   const cfg = loaded.config;
   const key = readAuthKey(cfg.messaging.authkeyPath);
-  if (!key.ok) throw new ClusterError(CLUSTER_EXIT.noInput, describeKeyError(key.error));
+  if (!key.ok) throw new ToolError(CLUSTER_EXIT.noInput, describeKeyError(key.error));
   const raw = JSON.parse(readFileSync(path, 'utf8')) as { messaging?: Record<string, unknown> };
   const own = parseHostPort(cfg.nodes.find((n) => n.id === cfg.node.id)!.addresses[0]!)!;
   const listen = o.joinListen !== undefined ? parseAddress(o.joinListen, own.port, '--join-listen', true) : own;
@@ -736,12 +727,12 @@ export interface RemoveOptions {
 export async function clusterRemove(o: RemoveOptions, io: ClusterIo): Promise<number> {
   const name = o.clusterNode ?? o.node;
   if (name === undefined) throw usage('name the node to remove (cluster remove NODE, or -c NODE)');
-  const socket = o.socket ?? process.env.PACELINE_API_SOCKET ?? NODE_CONFIG_DEFAULTS.apiSocket.value;
+  const socket = apiSocket(o.socket);
   let api: ApiClient;
   try {
     api = await ApiClient.connect({ socket });
   } catch (e) {
-    throw new ClusterError(CLUSTER_EXIT.unavailable, `cannot reach the node (API socket ${socket}): ${(e as Error).message}`);
+    throw new ToolError(CLUSTER_EXIT.unavailable, `cannot reach the node (API socket ${socket}): ${(e as Error).message}`);
   }
   try {
     const r = await api.request('cluster.remove-node', { name }, { timeoutMs: ADD_NODE_TIMEOUT_MS });
@@ -750,7 +741,7 @@ export async function clusterRemove(o: RemoveOptions, io: ClusterIo): Promise<nu
     return CLUSTER_EXIT.ok;
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
-    throw new ClusterError(e.code === 'not-found' || e.code === 'bad-params' ? CLUSTER_EXIT.usage : CLUSTER_EXIT.unavailable, e.message);
+    throw new ToolError(e.code === 'not-found' || e.code === 'bad-params' ? CLUSTER_EXIT.usage : CLUSTER_EXIT.unavailable, e.message);
   } finally {
     await api.close();
   }
@@ -791,13 +782,13 @@ A change is refused without quorum, or when it would leave the current members w
 Exit codes: 0 ok, 64 bad input, 66 configuration unreadable (token), 69 join service unreachable, 73 a file exists (--force) or cannot
 be written, 77 wrong or expired token, 1 the node did not start (files written).`;
 
-/** Runs a command's action: ClusterErrors become "ERROR: ..." and their exit code. */
+/** Runs a command's action: ToolErrors become "ERROR: ..." and their exit code. */
 function action<T>(io: ClusterIo, setExit: (code: number) => void, fn: (opts: T) => Promise<number>): (opts: T) => Promise<void> {
   return async (opts: T) => {
     try {
       setExit(await fn(opts));
     } catch (e) {
-      if (!(e instanceof ClusterError)) throw e;
+      if (!(e instanceof ToolError)) throw e;
       io.err(`ERROR: ${e.message}`);
       setExit(e.exitCode);
     }
