@@ -64,7 +64,7 @@ describe('paceline messaging status', () => {
     nodelist: { version: 0, nodes: [] },
     order: { prefixSeq: 0, deliveredSeq: 0, stableSeq: 0, outbox: 0 },
     counters: {
-      heartbeatsSent: 1, lateHeartbeats: 0, probesSent: 0, peersLost: 1, proposals: 1, viewsInstalled: 2, fragmentsSubmitted: 0, fragmentsOrdered: 0,
+      heartbeatsSent: 1, roundsPaced: 1, lateHeartbeats: 0, probesSent: 0, peersLost: 1, proposals: 1, viewsInstalled: 2, fragmentsSubmitted: 0, fragmentsOrdered: 0,
       retransmittedEntries: 3, retransmittedSubmits: 0, messagesDelivered: 9, duplicatesSuppressed: 0, oversizedDropped: 0, staleIgnored: 0,
     },
     wire: { sentPackets: 10, sentBytes: 100, receivedPackets: 12, receivedBytes: 120, dropped: { 'bad-mac': 5 } as RuntimeStatus['wire']['dropped'] },

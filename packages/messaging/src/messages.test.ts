@@ -7,6 +7,8 @@ const frag = { submitId: 3, kind: ENTRY_KIND.data, group: 'crmd', msgId: 11, fra
 const SAMPLES: ProtocolMessage[] = [
   { t: 'heartbeat', view, epochMax: 9 },
   { t: 'heartbeat', view: undefined, epochMax: 0 },
+  { t: 'heartbeat', view, epochMax: 9, nodelistVersion: 4 },
+  { t: 'heartbeat', view, epochMax: 9, nodelistVersion: 4, pace: 3 },
   { t: 'propose', epoch: 8, members: [{ nodeId: 1, incarnation: 5 }, { nodeId: 2, incarnation: 6 }] },
   { t: 'flush', epoch: 8, oldView: view, prefixSeq: 10, deliveredSeq: 9, quorum: { expectedVotes: 3, waitForAllMet: true }, groups: ['a', 'b'] },
   { t: 'reject', epochPromised: 12 },
@@ -41,7 +43,18 @@ describe('protocol message codec', () => {
     const prng = new Prng(7);
     for (const m of SAMPLES) {
       const bytes = encodeMessage(m);
-      for (let cut = 0; cut < bytes.length; cut++) expect(decodeMessage(MESSAGE_TYPE[m.t], bytes.subarray(0, cut))).toBeUndefined();
+      // A heartbeat's optional trailing fields: cut exactly before one, it is the shorter heartbeat.
+      const shorter = new Map<number, ProtocolMessage>();
+      if (m.t === 'heartbeat' && m.nodelistVersion !== undefined) {
+        const { nodelistVersion, pace, ...base } = m;
+        shorter.set(encodeMessage(base).length, base);
+        if (pace !== undefined) shorter.set(encodeMessage({ ...base, nodelistVersion }).length, { ...base, nodelistVersion });
+      }
+      for (let cut = 0; cut < bytes.length; cut++) {
+        const got = decodeMessage(MESSAGE_TYPE[m.t], bytes.subarray(0, cut));
+        if (shorter.has(cut)) expect(got).toEqual(shorter.get(cut));
+        else expect(got).toBeUndefined();
+      }
       expect(decodeMessage(MESSAGE_TYPE[m.t], Buffer.concat([bytes, Buffer.from([0])]))).toBeUndefined();
       expect(decodeMessage(200, bytes)).toBeUndefined();
     }

@@ -85,7 +85,11 @@ export interface QuorumState {
 
 export type ProtocolMessage =
   /** `nodelistVersion`: the sender's (messages.ts Nodelist); an optional trailing field, absent from older senders. */
-  | { readonly t: 'heartbeat'; readonly view: ViewId | undefined; readonly epochMax: number; readonly nodelistVersion?: number }
+  /**
+   * `pace`: sent by a node starting a heartbeat round from its own timer, the node that paces the
+   * next round (MessagingCore, HEARTBEAT_MEMBER_SLACK); absent from answers. Only with a nodelistVersion.
+   */
+  | { readonly t: 'heartbeat'; readonly view: ViewId | undefined; readonly epochMax: number; readonly nodelistVersion?: number; readonly pace?: number }
   /** "Are you there?": sent to a peer whose heartbeat is late; it answers with a heartbeat at once. */
   | { readonly t: 'probe' }
   | { readonly t: 'propose'; readonly epoch: number; readonly members: readonly MemberRef[] }
@@ -395,6 +399,7 @@ export function encodeMessage(m: ProtocolMessage): Buffer {
       writeView(w, m.view);
       w.u48(m.epochMax);
       if (m.nodelistVersion !== undefined) w.u48(m.nodelistVersion);
+      if (m.nodelistVersion !== undefined && m.pace !== undefined) w.u32(m.pace);
       break;
     case 'nodelist':
       writeNodelist(w, m.nodelist);
@@ -471,8 +476,10 @@ function decodeBody(type: number, r: Reader): ProtocolMessage | undefined {
       const view = readView(r);
       const epochMax = r.u48();
       const nodelistVersion = r.atEnd() ? undefined : r.u48();
-      if (view === null || epochMax === undefined || (!r.atEnd() && nodelistVersion === undefined)) return undefined;
-      return nodelistVersion === undefined ? { t: 'heartbeat', view, epochMax } : { t: 'heartbeat', view, epochMax, nodelistVersion };
+      const pace = nodelistVersion === undefined || r.atEnd() ? undefined : r.u32();
+      if (view === null || epochMax === undefined || (!r.atEnd() && (nodelistVersion === undefined || pace === undefined))) return undefined;
+      if (nodelistVersion === undefined) return { t: 'heartbeat', view, epochMax };
+      return pace === undefined ? { t: 'heartbeat', view, epochMax, nodelistVersion } : { t: 'heartbeat', view, epochMax, nodelistVersion, pace };
     }
     case MESSAGE_TYPE.nodelist: {
       const nodelist = readNodelist(r);

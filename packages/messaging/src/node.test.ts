@@ -82,8 +82,12 @@ describe('messaging core scenarios (simulated clock and network)', () => {
     sim.run(5 * 60 * 1000);
     const lost = sim.events.filter((e) => e.event.type === 'peer-lost');
     expect(lost).toEqual([]);
-    // One heartbeat per interval, less the few a member skips when it answers its leader's.
-    expect(sim.core(1)!.status(sim.nowMs).counters.heartbeatsSent).toBeGreaterThanOrEqual((0.95 * 5 * 60 * 1000) / TIMING_DEFAULTS.heartbeatIntervalMs.value);
+    // One heartbeat per round from every node; a round lasts an interval plus the pacer's
+    // designation's delivery delay (here 20 ms on average), and the rounds go round the nodes.
+    const counters = [1, 2, 3].map((id) => sim.core(id)!.status(sim.nowMs).counters);
+    for (const c of counters) expect(c.heartbeatsSent).toBeGreaterThanOrEqual((0.9 * 5 * 60 * 1000) / TIMING_DEFAULTS.heartbeatIntervalMs.value);
+    const rounds = counters.reduce((n, c) => n + c.roundsPaced, 0);
+    for (const c of counters) expect(c.roundsPaced).toBeGreaterThan(rounds / 5);
     expect(sim.histories.every((h) => h.views.length === 1)).toBe(true);
   });
 
@@ -180,6 +184,60 @@ describe('messaging core scenarios (simulated clock and network)', () => {
   });
 
   // A late heartbeat is warned about (warntime) before the node is declared lost (deadtime).
+  // The pacer of each round names the next one: the rounds (one timer wake-up and the cold seal of
+  // a heartbeat each) are spread evenly over the nodes, and every node sends one heartbeat a round.
+  it('takes turns pacing the heartbeat rounds', () => {
+    const sim = started();
+    const before = [1, 2, 3].map((id) => ({ ...sim.core(id)!.status(sim.nowMs).counters }));
+    sim.run(60_000);
+    const after = [1, 2, 3].map((id) => sim.core(id)!.status(sim.nowMs).counters);
+    const paced = after.map((c, i) => c.roundsPaced - before[i]!.roundsPaced);
+    const sent = after.map((c, i) => c.heartbeatsSent - before[i]!.heartbeatsSent);
+    const rounds = paced.reduce((a, b) => a + b, 0);
+    const interval = TIMING_DEFAULTS.heartbeatIntervalMs.value;
+    expect(rounds).toBeGreaterThanOrEqual((0.9 * 60_000) / interval);
+    expect(rounds).toBeLessThanOrEqual((1.02 * 60_000) / interval);
+    for (const p of paced) expect(Math.abs(p - rounds / 3)).toBeLessThanOrEqual(2);
+    for (const n of sent) expect(Math.abs(n - rounds)).toBeLessThanOrEqual(2);
+    expect(sim.events.filter((e) => e.event.type === 'late-heartbeat')).toEqual([]);
+  });
+
+  // Five nodes under the jitter profile: the rounds still go round all of them, and no node
+  // is lost; two of them crash, and the three others go on pacing without warning about each other.
+  it('takes turns with five nodes, and after two of them crash', () => {
+    const five = { clusterName: 'c', nodes: [1, 2, 3, 4, 5].map((nodeId) => ({ nodeId })) };
+    const sim = started(five, 3);
+    sim.faults = { lossRate: 0.02, duplicateRate: 0, delayMinMs: 0, delayMaxMs: 40 };
+    sim.run(60_000);
+    expect(sim.events.filter((e) => e.event.type === 'peer-lost')).toEqual([]);
+    const paced = (ids: number[]) => ids.map((id) => sim.core(id)!.status(sim.nowMs).counters.roundsPaced);
+    const before = paced([1, 2, 3, 4, 5]);
+    const total = before.reduce((a, b) => a + b, 0);
+    for (const p of before) expect(p).toBeGreaterThan(total / 10);
+    sim.faults = { lossRate: 0, duplicateRate: 0, delayMinMs: 0, delayMaxMs: 0 };
+    sim.crash(2);
+    sim.crash(4);
+    const from = sim.events.length;
+    sim.run(10_000);
+    const late = sim.events.slice(from).filter((e) => e.event.type === 'late-heartbeat' || e.event.type === 'peer-lost');
+    expect(new Set(late.map((e) => (e.event.type === 'late-heartbeat' || e.event.type === 'peer-lost' ? e.event.nodeId : 0)))).toEqual(new Set([2, 4]));
+    const after = paced([1, 3, 5]);
+    for (const [i, id] of [1, 3, 5].entries()) expect(after[i]! - before[id - 1]!).toBeGreaterThan(10);
+  });
+
+  // Whichever node crashes, the next pacer or another, the survivors keep hearing each other: the
+  // only late heartbeats are the crashed node's.
+  it('loses no rhythm when the next pacer crashes', () => {
+    for (const victim of [1, 2, 3]) {
+      const sim = started();
+      sim.crash(victim);
+      sim.run(1000);
+      const late = sim.events.filter((e) => e.event.type === 'late-heartbeat' || e.event.type === 'peer-lost');
+      expect(late.map((e) => (e.event.type === 'late-heartbeat' || e.event.type === 'peer-lost' ? e.event.nodeId : 0))).toEqual([victim, victim, victim, victim].slice(0, late.length));
+      expect(late.filter((e) => e.event.type === 'peer-lost')).toHaveLength(2);
+    }
+  });
+
   it('warns about late heartbeats before declaring a peer lost', () => {
     const sim = started();
     sim.crash(3);

@@ -92,6 +92,8 @@ export type SendResult = { ok: true; msgId: number } | { ok: false; code: SendEr
 
 export interface CoreCounters {
   heartbeatsSent: number;
+  /** Heartbeat rounds this node started as the pacer (its own timer; see HEARTBEAT_MEMBER_SLACK). */
+  roundsPaced: number;
   lateHeartbeats: number;
   /** Probes sent to peers whose heartbeat was late (see MessagingCore.probeLate). */
   probesSent: number;
@@ -230,19 +232,27 @@ export function nodelistProblem(next: readonly NodelistEntry[]): string | undefi
 /** A heartbeat due within this fraction of an interval is sent on receipt of a peer's heartbeat. */
 export const HEARTBEAT_EARLY_FRACTION = 0.3;
 /**
- * While its leader's heartbeats arrive, a member's own heartbeat timer runs this many intervals
- * late: it is only a fallback, for the leader (the pacer) sets the rhythm and members answer its
- * heartbeats at once. A timer due sooner would wake the member a second time per interval (Node
- * cannot move a timer later without letting it fire first). Once the leader is late by more than
- * HEARTBEAT_LEADER_LATE of an interval, the member's own timer runs at the interval again.
+ * Heartbeats go in rounds. The pacer of a round sends its heartbeat from its own timer, naming the
+ * next round's pacer (`pace`: the next member of the view after itself, in node id order, that is
+ * not late); every other node answers it at once, so each node wakes about once per interval and
+ * the pacer's extra cost (a timer wake-up, a cold seal) goes round the view instead of always
+ * falling on one node. A node not named runs its own timer this many intervals late: it is only a
+ * fallback for a named pacer that stays silent, early enough (1.25 intervals, below the default
+ * warntime of 1.5) that a crashed pacer costs the others no late-heartbeat warning about each
+ * other. Each round's heartbeat moves that timer later again, which costs no wake-up with the
+ * driver's native timer (driver/timer.ts). Its own timer runs at the interval again when its
+ * last heartbeat was not in a paced round (HEARTBEAT_PACE_STALE of an interval after the
+ * designation), at start-up or after the pacer was lost. When two nodes start the same round, the
+ * designation of the lower node id wins everywhere it arrives (HEARTBEAT_PACE_STALE again).
  */
-export const HEARTBEAT_MEMBER_SLACK = 1.5;
+export const HEARTBEAT_MEMBER_SLACK = 0.25;
 /** See HEARTBEAT_MEMBER_SLACK. */
-export const HEARTBEAT_LEADER_LATE = 0.5;
+export const HEARTBEAT_PACE_STALE = 0.5;
 
 export class MessagingCore {
   readonly counters: CoreCounters = {
     heartbeatsSent: 0,
+    roundsPaced: 0,
     lateHeartbeats: 0,
     probesSent: 0,
     peersLost: 0,
@@ -273,6 +283,8 @@ export class MessagingCore {
   private aliveDirty = true;
   private aliveChangedMs: number;
   private lastHeartbeatMs = -Infinity;
+  /** The latest pacer designation: who paces the next round, who named it, and when (HEARTBEAT_MEMBER_SLACK). */
+  private pace: { pacer: number; by: number; atMs: number } | undefined;
   private epochMax = 0;
   private installed: { id: ViewId; members: readonly MemberRef[]; installedMs: number } | undefined;
   private promise: { epoch: number; leader: number; atMs: number } | undefined;
@@ -473,6 +485,7 @@ export class MessagingCore {
         // the change reaches it in the total order (or the next view's install), and a push could
         // overtake that delivery, leaving it to refuse the change as one that "came first".
         if (m.nodelistVersion !== undefined && m.nodelistVersion < this.nodelistVersion && !sameView(m.view, this.installed?.id)) this.sendTo([from.nodeId], { t: 'nodelist', nodelist: this.nodelist });
+        if (m.pace !== undefined) this.notePace(from.nodeId, m.pace, nowMs);
         this.heartbeatIfDue(nowMs, true);
         break;
       }
@@ -530,14 +543,41 @@ export class MessagingCore {
   // ---------------------------------------------------------------- failure detection
 
   /**
-   * When this node's own timer sends its next heartbeat: one interval after the last, or, on a
-   * member whose last heartbeat answered its leader's, HEARTBEAT_MEMBER_SLACK intervals later.
+   * When this node's own timer sends its next heartbeat: one interval after the last when it paces
+   * the next round or no round is paced, else HEARTBEAT_MEMBER_SLACK intervals later.
    */
   private heartbeatDueMs(): number {
     const interval = this.config.timing.heartbeatIntervalMs;
-    const leader = this.installed === undefined || this.installed.id.leader === this.self.nodeId ? undefined : this.peers.get(this.installed.id.leader);
-    const paced = leader !== undefined && !leader.lost && this.lastHeartbeatMs - leader.lastHeardMs <= interval * HEARTBEAT_LEADER_LATE;
-    return this.lastHeartbeatMs + (paced ? interval * (1 + HEARTBEAT_MEMBER_SLACK) : interval);
+    const pace = this.pace;
+    const paced = pace !== undefined && this.installed !== undefined && this.lastHeartbeatMs - pace.atMs <= interval * HEARTBEAT_PACE_STALE;
+    return this.lastHeartbeatMs + (paced && pace.pacer !== this.self.nodeId ? interval * (1 + HEARTBEAT_MEMBER_SLACK) : interval);
+  }
+
+  /**
+   * The pacer this node names when it starts a round: the next member of its view after itself
+   * (node id order, wrapping) that is neither lost nor late; itself when there is none.
+   */
+  private nextPacer(): number {
+    const members = this.installed?.members ?? [];
+    const me = members.findIndex((m) => m.nodeId === this.self.nodeId);
+    for (let k = 1; k < members.length; k++) {
+      const id = members[(me + k) % members.length]!.nodeId;
+      if (id === this.self.nodeId) continue;
+      const p = this.peers.get(id);
+      if (p !== undefined && !p.lost && !p.warned) return id;
+    }
+    return this.self.nodeId;
+  }
+
+  /**
+   * A designation heard in a heartbeat: taken unless one from a lower node id was heard within
+   * HEARTBEAT_PACE_STALE of an interval (two nodes started the same round).
+   */
+  private notePace(by: number, pacer: number, nowMs: number): void {
+    const p = this.pace;
+    const fresh = p !== undefined && nowMs - p.atMs <= this.config.timing.heartbeatIntervalMs * HEARTBEAT_PACE_STALE;
+    if (fresh && p.by < by) return;
+    this.pace = { pacer, by, atMs: nowMs };
   }
 
   /**
@@ -553,7 +593,15 @@ export class MessagingCore {
     if (early ? nowMs - this.lastHeartbeatMs < interval * (1 - HEARTBEAT_EARLY_FRACTION) : nowMs < this.heartbeatDueMs()) return;
     this.lastHeartbeatMs = nowMs;
     this.counters.heartbeatsSent += 1;
-    this.sendTo(this.otherConfigured(), { t: 'heartbeat', view: this.installed?.id, epochMax: this.epochMax, nodelistVersion: this.nodelistVersion });
+    if (early || this.installed === undefined) {
+      this.sendTo(this.otherConfigured(), { t: 'heartbeat', view: this.installed?.id, epochMax: this.epochMax, nodelistVersion: this.nodelistVersion });
+      return;
+    }
+    // From this node's own timer: it starts a round and names the next round's pacer.
+    const pace = this.nextPacer();
+    this.counters.roundsPaced += 1;
+    this.notePace(this.self.nodeId, pace, nowMs);
+    this.sendTo(this.otherConfigured(), { t: 'heartbeat', view: this.installed.id, epochMax: this.epochMax, nodelistVersion: this.nodelistVersion, pace });
   }
 
   /** Records liveness; false when the message comes from an older incarnation than known. */
