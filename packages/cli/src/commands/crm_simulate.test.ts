@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
 import * as scheduler from '@paceline/scheduler';
-import { registerCrmSimulate, runCrmSimulate, type CrmSimulateIo } from './crm_simulate.js';
+import { registerCrmSimulate, runCrmSimulate, utf8Text, type CrmSimulateIo } from './crm_simulate.js';
 
 // The command needs packages/scheduler/src/index.ts to re-export the crm_simulate module
 // (`export * from './crm_simulate/index.js';`); until that line is there, say so instead of failing.
@@ -130,5 +130,18 @@ describe.skipIf(!!why)(`paceline crm_simulate ${why ?? ''}`, () => {
   it('runs from parsed flags', () => {
     const w = world({ '/c.xml': cib });
     expect(runCrmSimulate({ xmlFile: '/c.xml', run: true }, w.io)).toBe(0);
+  });
+});
+
+describe('utf8Text (how the command reads a file)', () => {
+  // The same string as readFileSync(path, 'utf8'), whether the ASCII shortcut applies or not.
+  it.each([
+    ['ASCII', Buffer.from(cib)],
+    ['UTF-8 with accents and a byte-order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<cib description="café ✓"/>')])],
+    ['invalid UTF-8', Buffer.from([0x3c, 0x61, 0xff, 0xc3, 0x3e])],
+    ['empty', Buffer.alloc(0)],
+  ])('%s', (_, bytes) => {
+    expect(utf8Text(bytes)).toBe(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes));
+    expect(utf8Text(bytes)).toBe(bytes.toString('utf8'));
   });
 });

@@ -11,6 +11,7 @@
  * `--explain RSC` (paceline's own) prints, after the usual output, why RSC is where it is or why it
  * is stopped: every node's score with its contributions, and what blocks its actions.
  */
+import { isAscii } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 // Only -L talks to a node: the API client is loaded then, not on every run (see runCrmSimulateAlone).
@@ -35,14 +36,23 @@ export interface CrmSimulateIo {
 /** Exit codes of `paceline crm_simulate`, one table (crm_exit_t values). */
 export const CRM_SIMULATE_EXIT = { ...exitCodes, cantCreate: 73 } as const;
 
+/**
+ * A file's text as readFileSync(path, 'utf8') gives it. ASCII text (a CIB nearly always is) is the
+ * same string read as Latin-1, which is a copy where UTF-8 needs a decoding pass: a 10 MB CIB in
+ * 2 ms instead of 20-40.
+ */
+export function utf8Text(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
 const defaultIo: CrmSimulateIo = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   setExitCode: (c) => {
     process.exitCode = c;
   },
-  readFile: (p) => readFileSync(p, 'utf8'),
-  readStdin: () => readFileSync(0, 'utf8'),
+  readFile: (p) => utf8Text(readFileSync(p)),
+  readStdin: () => utf8Text(readFileSync(0)),
   writeFile: (p, t) => writeFileSync(p, t),
   nowSec: () => Math.floor(Date.now() / 1000),
 };
