@@ -117,6 +117,16 @@ describe('parseXml errors', () => {
     const err = syntaxError('<cib>\n  <configuration>\n  </cib>');
     expect(err.line).toBe(3);
   });
+
+  // Elements left open at the end: named, not listed as fast-xml-parser's JSON array at 1:1.
+  it('names an element left open, or a start tag cut short, where it is', () => {
+    const open = syntaxError('<cib>\n  <configuration><nodes></nodes>');
+    expect(open.message).toMatch(/^<configuration> is not closed/);
+    expect(open.line).toBe(2);
+    const cut = syntaxError('<cib>\n  <configuration');
+    expect(cut.message).toMatch(/^unterminated start tag <configuration>/);
+    expect([cut.line, cut.column]).toEqual([2, 3]);
+  });
 });
 
 describe('writeXml', () => {
