@@ -212,7 +212,7 @@ export function parseXml(text: string): XmlDocument {
   // '&', '<' in an attribute value), so when it finds nothing, report what the scanner found.
   const valid = fastXmlParser().module.XMLValidator.validate(text, { allowBooleanAttributes: false });
   // Except for elements left open at the end: fast-xml-parser names them as a JSON array at line
-  // 1, column 1 ("Invalid '[ "cib", "a"]' found."); the scanner names the first one and where it is.
+  // 1, column 1 ("Invalid '[ "cib", "a"]' found."); the scanner names the innermost and where it is.
   if (valid !== true && !/^Invalid '\[/.test(valid.err.msg)) throw new XmlSyntaxError(valid.err.msg, valid.err.line ?? 1, valid.err.col ?? 1);
   const { line, column } = lineColumn(text, fast.offset);
   throw new XmlSyntaxError(fast.message, line, column);
